@@ -1,0 +1,113 @@
+"""Learning Exchange: knowledge-sharing sessions between public-sector agencies."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent  # templates/, static/, migrations/ live here
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure one application instance."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=os.environ.get("EXCHANGE_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_object("exchange.config.DefaultConfig")
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)  # instance/config.py, never committed
+        app.config.from_prefixed_env()  # FLASK_SESSIONS_PER_PAGE=50, FLASK_DEBUG=1, ...
+        if database_url := os.environ.get("DATABASE_URL"):
+            app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(database_url)
+        if secret_key := os.environ.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = secret_key
+    else:
+        app.config.from_mapping(test_config)
+    if app.config["SECRET_KEY"] == "dev" and not (app.debug or app.testing):  # noqa: S105
+        raise RuntimeError(
+            "Refusing to start with the development SECRET_KEY: set SECRET_KEY in the environment."
+        )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            f"sqlite:///{Path(app.instance_path) / 'exchange.sqlite'}"
+        )
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+
+    from exchange.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+    from exchange.cli import exchange_cli
+
+    app.cli.add_command(exchange_cli)
+    return app
+
+
+def _normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for plain ``postgres://``/``postgresql://`` URLs (as hosts hand them out)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def _init_extensions(app: Flask) -> None:
+    from exchange import models  # noqa: F401 -- every table on db.metadata, for Alembic
+    from exchange.db import configure_sqlite, db, render_migration_item
+    from exchange.extensions import babel, csrf, migrate
+    from exchange.i18n import select_locale, select_timezone
+
+    app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(PROJECT_ROOT / "migrations"),
+        render_as_batch=True,  # SQLite cannot ALTER; batch mode copies the table
+        render_item=render_migration_item,
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        timezone_selector=select_timezone,
+        default_translation_directories=str(PROJECT_ROOT / "translations"),
+    )
+
+
+def _register_blueprints(app: Flask) -> None:
+    from exchange.agencies import bp as agencies_bp
+    from exchange.knowledge import bp as knowledge_bp
+    from exchange.main import bp as main_bp
+    from exchange.sessions import bp as sessions_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(sessions_bp, url_prefix="/sessions")
+    app.register_blueprint(agencies_bp, url_prefix="/agencies")
+    app.register_blueprint(knowledge_bp)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from exchange import i18n, labels
+    from exchange.markup import excerpt, render_markdown
+
+    i18n.register_template_helpers(app)
+    labels.register(app)
+    app.jinja_env.filters.update(markdown=render_markdown, excerpt=excerpt)

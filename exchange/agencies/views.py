@@ -1,0 +1,32 @@
+"""Agency pages: the tree of agencies, and one agency with all it took part in and shared."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+
+from exchange.db import utcnow
+from exchange.services import agencies, knowledge
+
+bp = Blueprint("agencies", __name__)
+
+
+@bp.get("")
+def index() -> str:
+    return render_template("agencies/index.html", tree=agencies.agency_tree())
+
+
+@bp.get("/<slug>")
+def detail(slug: str) -> str:
+    agency = agencies.agency_by_slug(slug)
+    if agency is None:
+        abort(404)
+    takeaways = agencies.agency_takeaways(agency)
+    return render_template(
+        "agencies/detail.html",
+        agency=agency,
+        sessions=agencies.agency_sessions(agency),
+        people=agencies.agency_people(agency),
+        takeaway_groups=knowledge.group_by_kind(takeaways),
+        takeaway_count=len(takeaways),
+        now=utcnow(),
+    )

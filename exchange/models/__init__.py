@@ -1,0 +1,47 @@
+"""Every model, imported here so that Alembic and `db.create_all` see all tables."""
+
+from exchange.models.agency import Agency, AgencyKind
+from exchange.models.learning_session import (
+    ROLE_ORDER,
+    AgendaItem,
+    Appearance,
+    LearningSession,
+    Role,
+    SessionFormat,
+    SessionStatus,
+)
+from exchange.models.note import ContentStatus, Note, NoteSection
+from exchange.models.outbox import OutboxMessage, OutboxStatus
+from exchange.models.person import Person
+from exchange.models.registration import Registration, RegistrationStatus
+from exchange.models.takeaway import Takeaway, TakeawayKind, takeaway_agency
+from exchange.models.topic import Topic, session_topic, takeaway_topic
+from exchange.models.user import User, UserRole
+
+__all__ = [
+    "ROLE_ORDER",
+    "Agency",
+    "AgencyKind",
+    "AgendaItem",
+    "Appearance",
+    "ContentStatus",
+    "LearningSession",
+    "Note",
+    "NoteSection",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Person",
+    "Registration",
+    "RegistrationStatus",
+    "Role",
+    "SessionFormat",
+    "SessionStatus",
+    "Takeaway",
+    "TakeawayKind",
+    "Topic",
+    "User",
+    "UserRole",
+    "session_topic",
+    "takeaway_agency",
+    "takeaway_topic",
+]

@@ -1,0 +1,49 @@
+"""A user's place at a session: confirmed, waitlisted or cancelled."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from exchange.db import db, utcnow
+
+if TYPE_CHECKING:
+    from exchange.models.agency import Agency
+    from exchange.models.learning_session import LearningSession
+    from exchange.models.user import User
+
+
+class RegistrationStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for the e-mailed confirmation link (no account yet)
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+class Registration(db.Model):
+    __table_args__ = (
+        UniqueConstraint("session_id", "user_id"),
+        # Counting seats and walking the waitlist in order, per session.
+        Index("ix_registration_session_id_status", "session_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("learning_session.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    status: Mapped[RegistrationStatus] = mapped_column(default=RegistrationStatus.CONFIRMED)
+    agency_id: Mapped[int | None] = mapped_column(  # the participant's own agency, for statistics
+        ForeignKey("agency.id", ondelete="SET NULL"), index=True
+    )
+    join_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    checked_in_at: Mapped[datetime | None]
+
+    learning_session: Mapped[LearningSession] = relationship(back_populates="registrations")
+    user: Mapped[User] = relationship()
+    agency: Mapped[Agency | None] = relationship()

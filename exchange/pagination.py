@@ -1,0 +1,28 @@
+"""Page numbers from the query string, and pagination that 404s past the last page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, request
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select
+
+from exchange.db import db
+
+
+def page_number() -> int:
+    """``?page=`` as a positive number; anything else is a 404, not a 500 or a silent page 1."""
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        abort(404)
+    return int(raw)
+
+
+def paginate(query: Select[Any], per_page: int) -> Pagination:
+    """One page of *query*; a page past the last is a 404 (page 1 of nothing is an empty list)."""
+    page = page_number()
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+    if page > 1 and page > (pagination.pages or 1):
+        abort(404)
+    return pagination

@@ -1,0 +1,152 @@
+"""Read queries for session pages, each loading what its page shows in a fixed number of
+queries (the query-count tests hold them to it)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload, selectinload, with_loader_criteria
+
+from exchange.db import db
+from exchange.models import (
+    Agency,
+    Appearance,
+    ContentStatus,
+    LearningSession,
+    Note,
+    NoteSection,
+    SessionStatus,
+    Takeaway,
+    Topic,
+    session_topic,
+)
+
+PUBLIC_STATUSES = (SessionStatus.PUBLISHED, SessionStatus.CANCELLED)
+
+
+class When(enum.StrEnum):
+    UPCOMING = "upcoming"
+    PAST = "past"
+    ALL = "all"
+
+
+def card_options() -> tuple:
+    """What a session card shows: organiser and topics."""
+    return (
+        joinedload(LearningSession.organiser),
+        selectinload(LearningSession.topics),
+    )
+
+
+def public_sessions() -> Select[tuple[LearningSession]]:
+    return select(LearningSession).where(LearningSession.status.in_(PUBLIC_STATUSES))
+
+
+def took_part(agency_id: int) -> sa.ColumnElement[bool]:
+    """The agency organised the session or someone appeared in it on the agency's behalf."""
+    appeared = (
+        select(Appearance.id)
+        .where(Appearance.session_id == LearningSession.id, Appearance.agency_id == agency_id)
+        .exists()
+    )
+    return sa.or_(LearningSession.organiser_id == agency_id, appeared)
+
+
+def session_list(
+    now: datetime, when: When, topic: Topic | None = None, agency: Agency | None = None
+) -> Select[tuple[LearningSession]]:
+    """Sessions for the list page: upcoming soonest first, past latest first."""
+    query = public_sessions().options(*card_options())
+    if when is When.UPCOMING:
+        query = query.where(LearningSession.ends_at > now).order_by(LearningSession.starts_at)
+    elif when is When.PAST:
+        query = query.where(LearningSession.ends_at <= now).order_by(
+            LearningSession.starts_at.desc()
+        )
+    else:
+        query = query.order_by(LearningSession.starts_at.desc())
+    if topic is not None:
+        query = query.where(
+            LearningSession.id.in_(
+                select(session_topic.c.session_id).where(session_topic.c.topic_id == topic.id)
+            )
+        )
+    if agency is not None:
+        query = query.where(took_part(agency.id))
+    return query.order_by(LearningSession.id)
+
+
+def upcoming(now: datetime, limit: int) -> list[LearningSession]:
+    query = (
+        public_sessions()
+        .where(LearningSession.ends_at > now, LearningSession.status == SessionStatus.PUBLISHED)
+        .options(*card_options())
+        .order_by(LearningSession.starts_at, LearningSession.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def latest_summaries(limit: int) -> list[LearningSession]:
+    """Sessions with a published summary, newest summary first, notes preloaded."""
+    newest = (
+        select(Note.session_id, sa.func.max(Note.published_at).label("published_at"))
+        .where(Note.status == ContentStatus.PUBLISHED)
+        .group_by(Note.session_id)
+        .subquery()
+    )
+    query = (
+        public_sessions()
+        .join(newest, newest.c.session_id == LearningSession.id)
+        .options(
+            *card_options(),
+            selectinload(LearningSession.notes),
+            with_loader_criteria(Note, Note.status == ContentStatus.PUBLISHED),
+        )
+        .order_by(newest.c.published_at.desc(), LearningSession.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def session_page(slug: str) -> LearningSession | None:
+    """One public session with everything its page shows (published notes and takeaways)."""
+    query = (
+        public_sessions()
+        .where(LearningSession.slug == slug)
+        .options(
+            joinedload(LearningSession.organiser).joinedload(Agency.parent),
+            selectinload(LearningSession.topics),
+            selectinload(LearningSession.agenda_items),
+            selectinload(LearningSession.appearances).options(
+                joinedload(Appearance.person),
+                joinedload(Appearance.agency).joinedload(Agency.parent),
+            ),
+            selectinload(LearningSession.notes)
+            .selectinload(Note.sections)
+            .joinedload(NoteSection.agency),
+            selectinload(LearningSession.takeaways).options(
+                selectinload(Takeaway.agencies), selectinload(Takeaway.topics)
+            ),
+            with_loader_criteria(Note, Note.status == ContentStatus.PUBLISHED),
+            with_loader_criteria(Takeaway, Takeaway.status == ContentStatus.PUBLISHED),
+        )
+    )
+    return db.session.scalars(query).one_or_none()
+
+
+def appearances_by_item(learning_session: LearningSession) -> dict[int | None, list[Appearance]]:
+    """The session's people grouped by agenda item (None: the session as a whole)."""
+    groups: dict[int | None, list[Appearance]] = {}
+    for appearance in learning_session.appearances:
+        groups.setdefault(appearance.agenda_item_id, []).append(appearance)
+    return groups
+
+
+def note_for(learning_session: LearningSession, language: str) -> Note | None:
+    """The published summary in *language*, else the original (Thai), else any."""
+    notes = {note.language: note for note in learning_session.notes}
+    return notes.get(language) or notes.get("th") or next(iter(notes.values()), None)

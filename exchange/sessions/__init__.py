@@ -1,0 +1,5 @@
+"""Public session pages: /sessions and /sessions/<slug>."""
+
+from exchange.sessions.views import bp
+
+__all__ = ["bp"]
