@@ -220,3 +220,11 @@ def test_every_page_has_a_language_switch(client, demo):
     for url in ["/", "/sessions", WEBINAR, "/agencies", "/agencies/hrdi", "/topics", "/takeaways"]:
         html = client.get(url).get_data(as_text=True)
         assert 'hreflang="en"' in html, url
+
+
+def test_filters_show_what_was_chosen(client, demo):
+    html = client.get("/takeaways?kind=conclusion&agency=hrdi").get_data(as_text=True)
+    assert '<option value="hrdi" selected>' in html
+    assert '<option value="conclusion" selected>' in html
+    html = client.get("/sessions?when=all&topic=mindset-change").get_data(as_text=True)
+    assert '<option value="mindset-change" selected>' in html
