@@ -34,6 +34,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         raise RuntimeError(
             "Refusing to start with the development SECRET_KEY: set SECRET_KEY in the environment."
         )
+    for cookie in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if app.config[cookie] is None:  # Secure in production; plain http in development
+            app.config[cookie] = not (app.debug or app.testing)
+    if proxies := int(app.config["TRUSTED_PROXIES"]):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = (
@@ -47,6 +54,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from exchange.errors import register_error_handlers
 
     register_error_handlers(app)
+
+    from exchange.services.mail import install_after_request_delivery
+
+    install_after_request_delivery(app)  # in development: send queued mail after the response
 
     from exchange.cli import exchange_cli
 
@@ -64,8 +75,9 @@ def _normalise_database_url(url: str) -> str:
 
 def _init_extensions(app: Flask) -> None:
     from exchange import models  # noqa: F401 -- every table on db.metadata, for Alembic
+    from exchange.auth.loader import load_user
     from exchange.db import configure_sqlite, db, render_migration_item
-    from exchange.extensions import babel, csrf, migrate
+    from exchange.extensions import babel, csrf, limiter, login_manager, migrate
     from exchange.i18n import select_locale, select_timezone
 
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(
@@ -74,7 +86,7 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            configure_sqlite(db.engine)
+            configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     migrate.init_app(
         app,
         db,
@@ -84,6 +96,11 @@ def _init_extensions(app: Flask) -> None:
         compare_type=True,
     )
     csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.login_message = _lazy_login_message()
+    login_manager.login_message_category = "info"
+    limiter.init_app(app)
     babel.init_app(
         app,
         locale_selector=select_locale,
@@ -92,16 +109,32 @@ def _init_extensions(app: Flask) -> None:
     )
 
 
+def _lazy_login_message() -> object:
+    from flask_babel import lazy_gettext
+
+    return lazy_gettext("Please log in to continue.")
+
+
 def _register_blueprints(app: Flask) -> None:
+    from exchange.admin import bp as admin_bp
     from exchange.agencies import bp as agencies_bp
+    from exchange.auth import bp as auth_bp
     from exchange.knowledge import bp as knowledge_bp
     from exchange.main import bp as main_bp
+    from exchange.me import bp as me_bp
+    from exchange.organiser import bp as organiser_bp
+    from exchange.registration import bp as registration_bp
     from exchange.sessions import bp as sessions_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(sessions_bp, url_prefix="/sessions")
     app.register_blueprint(agencies_bp, url_prefix="/agencies")
     app.register_blueprint(knowledge_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(me_bp, url_prefix="/me")
+    app.register_blueprint(registration_bp)
+    app.register_blueprint(organiser_bp, url_prefix="/manage")
+    app.register_blueprint(admin_bp, url_prefix="/manage")  # /manage/outbox
 
 
 def _register_template_helpers(app: Flask) -> None:

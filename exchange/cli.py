@@ -10,6 +10,39 @@ from exchange.db import db, utcnow
 exchange_cli = AppGroup("exchange", help="Learning Exchange commands.")
 
 
+@exchange_cli.command("create-admin")
+@click.argument("email")
+@click.option("--name", default="", help="Display name for a new account.")
+@click.option("--password", default=None, help="Password for a new account (else prompted).")
+def create_admin_command(email: str, name: str, password: str | None) -> None:
+    """Create an admin account for EMAIL, or make the existing account an admin."""
+    from flask import current_app
+
+    from exchange.models import UserRole
+    from exchange.services import accounts
+
+    user = accounts.find_user(email)
+    if user is not None:
+        user.role = UserRole.ADMIN
+        db.session.commit()
+        click.echo(f"{user.email} is now an admin.")
+        return
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < current_app.config["PASSWORD_MIN_LENGTH"]:
+        raise click.BadParameter(
+            f"use at least {current_app.config['PASSWORD_MIN_LENGTH']} characters",
+            param_hint="--password",
+        )
+    if "@" not in email or email.strip() != email or len(email) > 254:
+        raise click.BadParameter("not an e-mail address", param_hint="EMAIL")
+    user = accounts.create_user(
+        email, name or email.split("@")[0], password=password, role=UserRole.ADMIN
+    )
+    db.session.commit()
+    click.echo(f"Created admin {user.email}.")
+
+
 @exchange_cli.command("demo")
 @click.option("--if-empty", is_flag=True, help="Only load into a database without sessions.")
 def demo_command(if_empty: bool) -> None:
@@ -28,3 +61,51 @@ def demo_command(if_empty: bool) -> None:
         click.echo(f"Demo loaded: {created} records created.")
     else:
         click.echo("Demo already loaded; nothing changed.")
+
+
+@exchange_cli.command("deliver-mail")
+@click.option("--once", is_flag=True, help="Deliver what is due, then exit (for cron).")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    help="Seconds to wait between batches when the outbox is empty.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Messages per batch.",
+)
+def deliver_mail_command(once: bool, interval: float, limit: int) -> None:
+    """Send the e-mail waiting in the outbox; run several at once safely."""
+    import time
+
+    from flask import current_app
+
+    from exchange.services.mail import deliver_pending
+
+    if not current_app.config.get("MAIL_SERVER"):
+        click.echo("MAIL_SERVER is not set: messages stay in the outbox (see /manage/outbox).")
+        return
+    try:
+        while True:
+            try:
+                report = deliver_pending(limit)
+            except Exception as exc:  # e.g. the database restarting: try again next round
+                current_app.logger.exception("deliver-mail: the batch failed")
+                click.echo(f"{utcnow():%Y-%m-%d %H:%M:%S}Z the batch failed: {exc}", err=True)
+                report = None
+            finally:
+                db.session.remove()
+            if report is not None and (once or report.attempted):
+                click.echo(f"{utcnow():%Y-%m-%d %H:%M:%S}Z {report}")
+            full = report is not None and report.attempted >= limit  # more may be due at once
+            if once and not full:
+                return
+            if not full:
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        click.echo("Stopped.")

@@ -7,8 +7,24 @@ class DefaultConfig:
     SECRET_KEY = "dev"  # refused outside debug/testing by create_app  # noqa: S105
     SQLALCHEMY_DATABASE_URI = None  # None = SQLite file in instance/ (set by create_app)
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
+    SQLITE_BUSY_TIMEOUT_MS = 15000  # writers wait this long for SQLite's lock
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = None  # None: Secure unless debugging or testing (create_app)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = None
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
+    TRUSTED_PROXIES = 0  # how many proxies in front set X-Forwarded-For/-Proto (ProxyFix)
+    RATELIMIT_STORAGE_URI = "memory://"  # redis://127.0.0.1:6379 to share limits between workers
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute;40 per hour"
+    RESET_RATE_LIMIT = "5 per 15 minutes"
+    SIGNUP_RATE_LIMIT = "10 per hour"
+    GUEST_REGISTRATION_RATE_LIMIT = "20 per hour"
+    PASSWORD_MIN_LENGTH = 10
+    PASSWORD_RESET_HOURS = 2
+    CONFIRM_LINK_HOURS = 48
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 365  # the language choice is remembered a year
     BABEL_DEFAULT_LOCALE = "th"
     BABEL_DEFAULT_TIMEZONE = "Asia/Bangkok"
@@ -19,3 +35,21 @@ class DefaultConfig:
     HOME_UPCOMING = 6
     HOME_SUMMARIES = 4
     HOME_TAKEAWAYS = 6
+
+    # Outgoing mail (exchange/services/mail.py). Every e-mail is first written to the outbox
+    # table; `flask exchange deliver-mail` sends it. MAIL_SERVER None = deliver nothing: the
+    # messages stay in the outbox, readable by admins at /manage/outbox (laptops, demos).
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # STARTTLS after connecting (usually port 587)
+    MAIL_USE_SSL = False  # TLS from the start (usually port 465)
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "Learning Exchange <no-reply@localhost>"
+    MAIL_LOCAL_HOSTNAME: str | None = None  # EHLO name; None = the sender address's domain
+    MAIL_TIMEOUT = 10  # seconds per SMTP network operation
+    MAIL_MAX_ATTEMPTS = 8  # then the message is marked failed (back-off 1, 2, 4 … minutes)
+    MAIL_LEASE_SECONDS = 300  # a claimed message is retried if still "sending" after this
+    MAIL_DELIVER_AFTER_REQUEST: bool | None = None  # None = when app.debug (`flask run --debug`)
+    MAIL_OUTBOX_PER_PAGE = 50  # the admin list at /manage/outbox
+    REGISTRANTS_PER_PAGE = 100  # the organiser list at /manage/sessions/<slug>/registrations

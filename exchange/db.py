@@ -74,7 +74,7 @@ def render_migration_item(type_: str, obj: object, autogen_context: object) -> s
     return False
 
 
-def configure_sqlite(engine: sa.Engine) -> None:
+def configure_sqlite(engine: sa.Engine, busy_timeout_ms: int = 15000) -> None:
     """Foreign keys, WAL, busy timeout, and real SAVEPOINTs on pysqlite (STYLE §7, trap 3)."""
 
     @sa.event.listens_for(engine, "connect")
@@ -83,9 +83,19 @@ def configure_sqlite(engine: sa.Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms:d}")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A transaction that may write takes SQLite's write lock at once: one that read first
+        # and tried to write later could not (SQLITE_BUSY on a stale snapshot, no waiting).
+        # Writers thus queue on busy_timeout, which is what makes seat counting atomic here.
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
+
+
+def _may_write() -> bool:
+    """Everything but a GET/HEAD/OPTIONS request may write (CLI, tests, POSTs)."""
+    from flask import has_request_context, request
+
+    return not has_request_context() or request.method not in ("GET", "HEAD", "OPTIONS")

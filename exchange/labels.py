@@ -5,7 +5,14 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import gettext as _
 
-from exchange.models import AgencyKind, Role, SessionFormat, SessionStatus, TakeawayKind
+from exchange.models import (
+    AgencyKind,
+    RegistrationStatus,
+    Role,
+    SessionFormat,
+    SessionStatus,
+    TakeawayKind,
+)
 
 
 def role_label(role: Role) -> str:
@@ -50,6 +57,15 @@ def status_label(status: SessionStatus) -> str:
     }[status]
 
 
+def registration_status_label(status: RegistrationStatus) -> str:
+    return {
+        RegistrationStatus.CONFIRMED: _("Confirmed"),
+        RegistrationStatus.WAITLISTED: _("Waitlisted"),
+        RegistrationStatus.PENDING: _("Awaiting e-mail confirmation"),
+        RegistrationStatus.CANCELLED: _("Cancelled"),
+    }[status]
+
+
 def agency_kind_label(kind: AgencyKind) -> str:
     return {
         AgencyKind.MINISTRY: _("Ministry"),
@@ -68,5 +84,6 @@ def register(app: Flask) -> None:
         kind_label=kind_label,
         format_label=format_label,
         status_label=status_label,
+        registration_status_label=registration_status_label,
         agency_kind_label=agency_kind_label,
     )

@@ -186,3 +186,57 @@ def count_queries(app: Flask) -> Callable[[Callable[[], object]], int]:
         return len(statements)
 
     return _count
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., int]:
+    """Factory: an account (participant by default) with password "correct horse"; returns id."""
+    numbers = count(1)
+
+    def _make_user(
+        email: str | None = None,
+        *,
+        role: str = "participant",
+        agency_id: int | None = None,
+        password: str | None = "correct horse",
+        locale: str = "th",
+        name: str | None = None,
+    ) -> int:
+        from exchange.models import UserRole
+        from exchange.services.accounts import create_user
+
+        n = next(numbers)
+        with app.app_context():
+            user = create_user(
+                email or f"user{n}@agency.go.th",
+                name or f"ผู้ใช้ {n}",
+                password=password,
+                agency_id=agency_id,
+                locale=locale,
+                role=UserRole(role),
+            )
+            db.session.commit()
+            return user.id
+
+    return _make_user
+
+
+def login_as(client: FlaskClient, user_id: int) -> None:
+    """Fast path: put Flask-Login's keys into the client's session cookie."""
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+        session["_fresh"] = True
+
+
+@pytest.fixture
+def outbox(app: Flask) -> Callable[[], list]:
+    """The queued e-mails, as (to_address, template-ish subject, text body) tuples."""
+
+    def _outbox() -> list:
+        from exchange.models import OutboxMessage
+
+        with app.app_context():
+            rows = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id))
+            return [(m.to_address, m.subject, m.body_text) for m in rows]
+
+    return _outbox

@@ -29,3 +29,65 @@ def test_migrations_upgrade_downgrade_and_match_models(database_url, tmp_path):
             with db.engine.begin() as connection:
                 connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
             db.engine.dispose()
+
+
+def test_upgrade_keeps_existing_rows(database_url, tmp_path):
+    """Rows written under the first schema survive later migrations with their meaning."""
+    url = database_url if database_url != "sqlite://" else f"sqlite:///{tmp_path / 'd.sqlite'}"
+    app = make_test_app(url)
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        try:
+            flask_migrate.upgrade(revision="f8fd48af6943")
+            with db.engine.begin() as connection:
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO learning_session (id, slug, title_th, title_en,"
+                        " description_th, description_en, format, venue, platform, join_url,"
+                        " starts_at, ends_at,"
+                        " timezone, status, ical_sequence, created_at, updated_at) VALUES (1, 's',"
+                        " 't', '', '', '', 'online', '', '', '', '2030-01-01 02:00:00',"
+                        " '2030-01-01 04:00:00', 'Asia/Bangkok', 'published', 0,"
+                        " '2029-01-01 00:00:00', '2029-01-01 00:00:00')"
+                    )
+                )
+                connection.execute(
+                    sa.text(
+                        'INSERT INTO "user" (id, email, display_name, role, locale, is_active,'
+                        " created_at) VALUES (1, 'a@b.go.th', 'A', 'participant', 'th', false,"
+                        " '2029-01-01 00:00:00')"
+                    )
+                )
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO registration (id, session_id, user_id, status, created_at)"
+                        " VALUES (1, 1, 1, 'waitlisted', '2029-06-01 00:00:00')"
+                    )
+                )
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO outbox_message (id, to_address, subject, body_text, body_html,"
+                        " ics, ics_method, status, attempts, last_error, next_attempt_at,"
+                        " created_at) VALUES (1, 'a@b.go.th', 's', 'b', '', '', '', 'pending', 0,"
+                        " '', '2029-01-01 00:00:00', '2029-01-01 00:00:00')"
+                    )
+                )
+            flask_migrate.upgrade()
+            with db.engine.connect() as connection:
+                queued = connection.execute(sa.text("SELECT queued_at FROM registration")).scalar()
+                active = connection.execute(sa.text('SELECT active FROM "user"')).scalar()
+                language = connection.execute(sa.text("SELECT language FROM outbox_message"))
+                assert str(queued).startswith("2029-06-01"), queued
+                assert not active  # the value moved with the renamed column
+                assert language.scalar() == "th"
+            flask_migrate.downgrade(revision="f8fd48af6943")
+            with db.engine.connect() as connection:
+                rows = connection.execute(sa.text("SELECT count(*) FROM registration"))
+                assert rows.scalar() == 1
+        finally:
+            db.drop_all()
+            with db.engine.begin() as connection:
+                connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+            db.engine.dispose()

@@ -16,7 +16,7 @@ from exchange.models.person import Person
 from exchange.models.registration import Registration, RegistrationStatus
 from exchange.models.takeaway import Takeaway, TakeawayKind, takeaway_agency
 from exchange.models.topic import Topic, session_topic, takeaway_topic
-from exchange.models.user import User, UserRole
+from exchange.models.user import AuthToken, TokenPurpose, User, UserRole, normalise_email
 
 __all__ = [
     "ROLE_ORDER",
@@ -24,6 +24,7 @@ __all__ = [
     "AgencyKind",
     "AgendaItem",
     "Appearance",
+    "AuthToken",
     "ContentStatus",
     "LearningSession",
     "Note",
@@ -38,9 +39,11 @@ __all__ = [
     "SessionStatus",
     "Takeaway",
     "TakeawayKind",
+    "TokenPurpose",
     "Topic",
     "User",
     "UserRole",
+    "normalise_email",
     "session_topic",
     "takeaway_agency",
     "takeaway_topic",

@@ -28,18 +28,21 @@ class Registration(db.Model):
     __table_args__ = (
         UniqueConstraint("session_id", "user_id"),
         # Counting seats and walking the waitlist in order, per session.
-        Index("ix_registration_session_id_status", "session_id", "status", "created_at"),
+        Index("ix_registration_session_id_status", "session_id", "status", "queued_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("learning_session.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    status: Mapped[RegistrationStatus] = mapped_column(default=RegistrationStatus.CONFIRMED)
+    # No seat by default: only the registration service decides who is confirmed.
+    status: Mapped[RegistrationStatus] = mapped_column(default=RegistrationStatus.PENDING)
     agency_id: Mapped[int | None] = mapped_column(  # the participant's own agency, for statistics
         ForeignKey("agency.id", ondelete="SET NULL"), index=True
     )
     join_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the person (last) joined the line: the waitlist is served in (queued_at, id) order.
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     checked_in_at: Mapped[datetime | None]

@@ -112,6 +112,11 @@ def latest_summaries(limit: int) -> list[LearningSession]:
     return list(db.session.scalars(query))
 
 
+def public_session(slug: str) -> LearningSession | None:
+    """A published or cancelled session, without its relations."""
+    return db.session.scalars(public_sessions().where(LearningSession.slug == slug)).one_or_none()
+
+
 def session_page(slug: str) -> LearningSession | None:
     """One public session with everything its page shows (published notes and takeaways)."""
     query = (

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask_login import current_user
 from sqlalchemy import select
 
 from exchange.db import db, utcnow
+from exchange.forms import ConfirmForm, fill_agency_choices
 from exchange.i18n import current_language
-from exchange.models import Agency, Topic
+from exchange.models import Agency, RegistrationStatus, Topic
 from exchange.pagination import paginate
+from exchange.permissions import can_manage_session
+from exchange.registration.forms import GuestRegistrationForm
 from exchange.services import knowledge, sessions
+from exchange.services import registration as registration_service
 
 bp = Blueprint("sessions", __name__)
 
@@ -47,16 +52,45 @@ def index() -> tuple[str, int]:
 
 @bp.get("/<slug>")
 def detail(slug: str) -> str:
+    return render_detail(slug)
+
+
+def render_detail(slug: str, guest_form: GuestRegistrationForm | None = None) -> str:
+    """The session page; the guest form comes back with its errors after a failed POST."""
     learning_session = sessions.session_page(slug)
     if learning_session is None:
         abort(404)
+    now = utcnow()
     attributed, shared = knowledge.split_takeaways(learning_session)
+    mine = None
+    if current_user.is_authenticated:
+        mine = registration_service.find(learning_session.id, current_user.id)
+    closed = registration_service.closed_reason(learning_session, now)
+    if guest_form is None and not current_user.is_authenticated and closed is None:
+        guest_form = GuestRegistrationForm(formdata=None)
+        fill_agency_choices(guest_form.agency)
+    counts = registration_service.counts(learning_session.id)
+    capacity = learning_session.capacity
+    can_manage = can_manage_session(current_user, learning_session)
     return render_template(
         "sessions/detail.html",
         s=learning_session,
-        now=utcnow(),
+        now=now,
         people_by_item=sessions.appearances_by_item(learning_session),
         note=sessions.note_for(learning_session, current_language()),
         attributed=attributed,
         shared=shared,
+        mine=mine,
+        place=registration_service.waitlist_place(mine) if mine else None,
+        closed=closed,
+        closed_message=registration_service.closed_message(closed) if closed else "",
+        counts=counts,
+        seats_left=None if capacity is None else max(0, capacity - counts.confirmed),
+        can_manage=can_manage,
+        show_join=bool(
+            learning_session.join_url
+            and (can_manage or (mine and mine.status is RegistrationStatus.CONFIRMED))
+        ),
+        guest_form=guest_form,
+        button_form=ConfirmForm(),
     )

@@ -1,0 +1,71 @@
+"""My sessions, my profile and my password."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from exchange.db import db, utcnow
+from exchange.forms import ConfirmForm, fill_agency_choices
+from exchange.i18n import remember_language
+from exchange.me.forms import PasswordForm, ProfileForm
+from exchange.services import registration as registration_service
+
+bp = Blueprint("me", __name__)
+
+
+@bp.get("")
+@login_required
+def index() -> str:
+    now = utcnow()
+    registrations = registration_service.registrations_of(current_user.id)
+    upcoming = [r for r in registrations if r.learning_session.ends_at > now]
+    past = [r for r in registrations if r.learning_session.ends_at <= now]
+    past.reverse()  # the latest past session first
+    return render_template(
+        "me/index.html",
+        upcoming=upcoming,
+        past=past,
+        places=registration_service.waitlist_places(registrations),
+        now=now,
+        button_form=ConfirmForm(),
+    )
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile() -> Response | str:
+    form = ProfileForm(obj=current_user, agency=current_user.agency_id)
+    fill_agency_choices(form.agency)
+    password_form = PasswordForm(prefix="pw")
+    if form.validate_on_submit():
+        current_user.display_name = form.display_name.data.strip()
+        current_user.agency_id = form.agency.data
+        current_user.locale = form.locale.data
+        db.session.commit()
+        remember_language(form.locale.data)
+        flash(_("Your profile is saved."), "success")
+        return redirect(url_for("me.profile"))
+    return render_template("me/profile.html", form=form, password_form=password_form)
+
+
+@bp.post("/password")
+@login_required
+def password() -> Response | tuple[str, int]:
+    form = ProfileForm(obj=current_user, agency=current_user.agency_id, formdata=None)
+    fill_agency_choices(form.agency)
+    password_form = PasswordForm(prefix="pw")
+    if password_form.validate_on_submit():
+        if current_user.has_password and not current_user.check_password(
+            password_form.current_password.data or ""
+        ):
+            password_form.current_password.errors.append(_("This is not your current password."))
+        else:
+            current_user.set_password(password_form.password.data)
+            db.session.commit()
+            flash(_("Your new password is set."), "success")
+            return redirect(url_for("me.profile"))
+    page = render_template("me/profile.html", form=form, password_form=password_form)
+    return page, 400
