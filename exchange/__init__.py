@@ -119,6 +119,8 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.admin import bp as admin_bp
     from exchange.agencies import bp as agencies_bp
     from exchange.auth import bp as auth_bp
+    from exchange.directory import bp as directory_bp
+    from exchange.ics import bp as ics_bp
     from exchange.knowledge import bp as knowledge_bp
     from exchange.main import bp as main_bp
     from exchange.me import bp as me_bp
@@ -127,6 +129,9 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.sessions import bp as sessions_bp
 
     app.register_blueprint(main_bp)
+    # Before sessions: /sessions/<slug>.ics must not be taken for a session whose slug ends
+    # in ".ics" (a test holds this); also /calendar.ics, the agency, topic and personal feeds.
+    app.register_blueprint(ics_bp)
     app.register_blueprint(sessions_bp, url_prefix="/sessions")
     app.register_blueprint(agencies_bp, url_prefix="/agencies")
     app.register_blueprint(knowledge_bp)
@@ -135,6 +140,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(registration_bp)
     app.register_blueprint(organiser_bp, url_prefix="/manage")
     app.register_blueprint(admin_bp, url_prefix="/manage")  # /manage/outbox
+    app.register_blueprint(directory_bp, url_prefix="/manage")  # agencies, people, topics
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -26,6 +26,9 @@ class DefaultConfig:
     PASSWORD_RESET_HOURS = 2
     CONFIRM_LINK_HOURS = 48
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 365  # the language choice is remembered a year
+    # Only write the cookie when the session changed: a static file still loading from the
+    # previous page must not put back the language the reader just switched away from.
+    SESSION_REFRESH_EACH_REQUEST = False
     BABEL_DEFAULT_LOCALE = "th"
     BABEL_DEFAULT_TIMEZONE = "Asia/Bangkok"
     LANGUAGES = ("th", "en")
@@ -53,3 +56,15 @@ class DefaultConfig:
     MAIL_DELIVER_AFTER_REQUEST: bool | None = None  # None = when app.debug (`flask run --debug`)
     MAIL_OUTBOX_PER_PAGE = 50  # the admin list at /manage/outbox
     REGISTRANTS_PER_PAGE = 100  # the organiser list at /manage/sessions/<slug>/registrations
+
+    # Calendars (exchange/ics/). The UID domain names every session's calendar entry forever:
+    # set it once (None: SERVER_NAME's host, else "learning-exchange.local") and never change it.
+    ICS_UID_DOMAIN: str | None = None
+    ICS_PRODID = "-//Learning Exchange//Learning Exchange//EN"
+    ICS_REMINDER_MINUTES: int | None = 30  # VALARM before the start; None or 0: no reminder
+    ICS_REFRESH_MINUTES = 60  # REFRESH-INTERVAL / X-PUBLISHED-TTL of feeds
+    ICS_MAX_AGE = 300  # seconds shared caches may keep a public file or feed
+    ICS_CACHE_ENTRIES = 64  # built feeds kept per process, by (feed, version, language) ...
+    ICS_EVENT_CACHE_ENTRIES = 20000  # single events kept, so a change rebuilds one event ...
+    ICS_CACHE_BYTES = 32 * 1024 * 1024  # ... and at most this many bytes in each of the two
+    FEED_PAST_DAYS = 30  # feeds hold sessions that ended at most this many days ago

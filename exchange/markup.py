@@ -37,3 +37,72 @@ def excerpt(text: str | None, length: int = 220) -> str:
         return plain
     cut = plain.rfind(" ", 0, length)
     return plain[: cut if cut > length // 2 else length].rstrip(" ,.;:") + "…"
+
+
+def plain_text(text: str | None) -> str:
+    """Markdown as readable plain text (for calendar descriptions): paragraphs kept apart,
+    list items on their own lines, a link's address after its text, no markup characters."""
+    # (text, group): lines of one list or table share a group and are joined by one newline
+    blocks: list[tuple[str, int | None]] = []
+    lists: list[list[int]] = []  # per open list: [ordered (0/1), items so far]
+    prefix = ""
+    row: list[str] | None = None
+    group = 0
+    for token in _md.parse(text or ""):
+        kind = token.type
+        if kind in ("bullet_list_open", "ordered_list_open", "table_open") and not lists:
+            group += 1
+        if kind in ("bullet_list_open", "ordered_list_open"):
+            start = int(token.attrGet("start") or 1) if kind == "ordered_list_open" else 1
+            lists.append([int(kind == "ordered_list_open"), start - 1])
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+        elif kind == "list_item_open":
+            lists[-1][1] += 1
+            ordered, number = lists[-1]
+            prefix = "  " * (len(lists) - 1) + (f"{number}. " if ordered else "- ")
+        elif kind == "tr_open":
+            row = []
+        elif kind == "tr_close" and row is not None:
+            blocks.append((" | ".join(row), group))
+            row = None
+        elif kind == "inline":
+            line = _inline_text(token.children or [])
+            if row is not None:
+                row.append(line)
+            else:
+                blocks.append((prefix + line, group if lists else None))
+                prefix = ""
+        elif kind in ("fence", "code_block"):
+            blocks.append((token.content.rstrip("\n"), None))
+        elif kind == "hr":
+            blocks.append(("---", None))
+    parts: list[str] = []
+    for index, (block, block_group) in enumerate(blocks):
+        if index:
+            same = block_group is not None and block_group == blocks[index - 1][1]
+            parts.append("\n" if same else "\n\n")
+        parts.append(block)
+    return "".join(parts).strip()
+
+
+def _inline_text(children: list) -> str:
+    out: list[str] = []
+    links: list[tuple[str, int]] = []  # (href, where its text starts in out)
+    for child in children:
+        if child.type in ("text", "code_inline", "html_inline"):
+            out.append(child.content)
+        elif child.type == "softbreak":
+            out.append(" ")
+        elif child.type == "hardbreak":
+            out.append("\n")
+        elif child.type == "image":
+            out.append(child.content)
+        elif child.type == "link_open":
+            links.append((str(child.attrGet("href") or ""), len(out)))
+        elif child.type == "link_close" and links:
+            href, start = links.pop()
+            label = "".join(out[start:])
+            if href and href not in (label, f"mailto:{label}"):
+                out.append(f" ({href})")
+    return "".join(out).strip()

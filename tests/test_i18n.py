@@ -84,3 +84,15 @@ def test_language_switch_never_leaves_the_site(client, target):
     response = client.get("/language/en", query_string={"next": target})
     assert response.headers["Location"] == "/"
     assert safe_next(target) == "/"
+
+
+def test_switching_language_while_logged_in_changes_the_account_language(app, client, make_user):
+    from exchange.db import db
+    from exchange.models import User
+    from tests.conftest import login_as
+
+    user_id = make_user(locale="th")
+    login_as(client, user_id)
+    client.get("/language/en?next=/")
+    with app.app_context():
+        assert db.session.get(User, user_id).locale == "en"

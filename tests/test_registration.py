@@ -342,6 +342,7 @@ def test_my_sessions_query_count_does_not_grow(client, make_user, make_session, 
     user_id = make_user()
     make_session(slug="first", capacity=0)
     register(client, user_id, "first")
+    client.get("/me")  # the first visit also makes the personal calendar's token
     few = count_queries(lambda: client.get("/me"))
     for n in range(8):
         make_session(slug=f"more-{n}", capacity=0 if n % 2 else None)

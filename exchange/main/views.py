@@ -5,9 +5,10 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from exchange.db import utcnow
+from exchange.db import db, utcnow
 from exchange.i18n import remember_language, safe_next
 from exchange.services import knowledge, sessions
 
@@ -33,6 +34,9 @@ def set_language(code: str) -> Response:
     if code not in current_app.config["LANGUAGES"]:
         abort(404)
     remember_language(code)
+    if current_user.is_authenticated and current_user.locale != code:
+        current_user.locale = code  # e-mails follow the language the person reads in
+        db.session.commit()
     return redirect(_without_lang(safe_next(request.args.get("next"))))
 
 

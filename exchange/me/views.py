@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -11,6 +11,7 @@ from exchange.db import db, utcnow
 from exchange.forms import ConfirmForm, fill_agency_choices
 from exchange.i18n import remember_language
 from exchange.me.forms import PasswordForm, ProfileForm
+from exchange.services import calendars
 from exchange.services import registration as registration_service
 
 bp = Blueprint("me", __name__)
@@ -24,6 +25,11 @@ def index() -> str:
     upcoming = [r for r in registrations if r.learning_session.ends_at > now]
     past = [r for r in registrations if r.learning_session.ends_at <= now]
     past.reverse()  # the latest past session first
+    had_token = bool(current_user.calendar_token)
+    token = calendars.calendar_token(current_user._get_current_object())  # made on first visit
+    if not had_token:
+        db.session.commit()
+    feed_url = url_for("ics.personal_feed", token=token, _external=True)
     return render_template(
         "me/index.html",
         upcoming=upcoming,
@@ -31,7 +37,28 @@ def index() -> str:
         places=registration_service.waitlist_places(registrations),
         now=now,
         button_form=ConfirmForm(),
+        feed_url=feed_url,
+        feed_webcal=calendars.webcal(feed_url),
+        feed_google=calendars.google_subscribe_link(feed_url),
     )
+
+
+@bp.post("/calendar/regenerate")
+@login_required
+def regenerate_calendar_token() -> Response:
+    """A new secret address for the personal feed; the old one stops working at once."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    calendars.regenerate_calendar_token(current_user._get_current_object())
+    db.session.commit()
+    flash(
+        _(
+            "Your calendar has a new address. Subscribe to it again: the old address no longer"
+            " works."
+        ),
+        "success",
+    )
+    return redirect(url_for("me.index") + "#calendar")
 
 
 @bp.route("/profile", methods=["GET", "POST"])

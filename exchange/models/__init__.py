@@ -1,6 +1,7 @@
 """Every model, imported here so that Alembic and `db.create_all` see all tables."""
 
 from exchange.models.agency import Agency, AgencyKind
+from exchange.models.audit import AuditEntry
 from exchange.models.learning_session import (
     ROLE_ORDER,
     AgendaItem,
@@ -24,6 +25,7 @@ __all__ = [
     "AgencyKind",
     "AgendaItem",
     "Appearance",
+    "AuditEntry",
     "AuthToken",
     "ContentStatus",
     "LearningSession",

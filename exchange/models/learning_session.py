@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from exchange.db import db, utcnow
 from exchange.models.bilingual import Bilingual
@@ -110,11 +112,46 @@ class LearningSession(Bilingual, db.Model):
         order_by="Takeaway.position",
     )
 
+    @validates("timezone")
+    def _validate_timezone(self, key: str, value: str) -> str:
+        """Only IANA names that zoneinfo knows: calendars need a VTIMEZONE for the TZID."""
+        if not is_known_timezone(value):
+            raise ValueError(f"unknown timezone: {value!r}")
+        return value
+
+    @validates("starts_at", "ends_at")
+    def _validate_time(self, key: str, value: datetime | None) -> datetime:
+        """Both ends are required and aware (the order is the CHECK's, and the services')."""
+        if value is None:
+            raise ValueError(f"{key} is required: a session has a start and an end")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"{key} must be an aware datetime")
+        return value
+
     def is_past(self, now: datetime) -> bool:
         return self.ends_at <= now
 
     def __repr__(self) -> str:
         return f"<LearningSession {self.slug}>"
+
+
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})  # files, not places
+
+
+@cache
+def _timezone_names() -> frozenset[str]:
+    return frozenset(available_timezones()) - _NOT_ZONES
+
+
+def is_known_timezone(name: object) -> bool:
+    """An IANA timezone name that zoneinfo can load ("Asia/Bangkok"), not "localtime" or "+07"."""
+    if not isinstance(name, str) or name not in _timezone_names():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 class AgendaItem(Bilingual, db.Model):

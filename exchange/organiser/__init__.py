@@ -2,4 +2,8 @@
 
 from exchange.organiser.views import bp
 
+# modules that add their routes to bp
+from exchange.organiser import sessions  # noqa: F401  isort: skip
+from exchange.organiser import dashboard  # noqa: F401  isort: skip
+
 __all__ = ["bp"]

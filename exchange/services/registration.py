@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from exchange.db import db
+from exchange.ics.builder import CANCEL, REQUEST
 from exchange.models import (
     LearningSession,
     Registration,
@@ -180,7 +181,8 @@ def cancel(registration: Registration, now: datetime) -> Registration:
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
     db.session.flush()
-    notify(registration, "registration_cancelled")
+    # Only a seat was in the person's calendar (the invite came with it): withdraw it.
+    notify(registration, "registration_cancelled", now, invite=CANCEL if had_seat else "")
     if had_seat:
         promote_waitlist(locked, now)
     return registration
@@ -226,7 +228,7 @@ def promote_waitlist(locked: LearningSession, now: datetime) -> list[Registratio
         registration.confirmed_at = now
     db.session.flush()
     for registration in promoted:
-        notify(registration, "registration_promoted")
+        notify(registration, "registration_promoted", now, invite=REQUEST)
     return promoted
 
 
@@ -369,11 +371,12 @@ def _seat_or_queue(locked: LearningSession, registration: Registration, now: dat
         registration.status = RegistrationStatus.CONFIRMED
         registration.confirmed_at = now
         db.session.flush()
-        notify(registration, "registration_confirmed")
+        notify(registration, "registration_confirmed", now, invite=REQUEST)
     else:
         registration.status = RegistrationStatus.WAITLISTED
         db.session.flush()
-        notify(registration, "registration_waitlisted", place=waitlist_place(registration))
+        # No invite: a waitlist place is not a seat (it comes if one frees up).
+        notify(registration, "registration_waitlisted", now, place=waitlist_place(registration))
 
 
 # Subjects stay lazy: the mail module renders them in the recipient's language.
@@ -385,8 +388,20 @@ SUBJECTS = {
 }
 
 
-def notify(registration: Registration, template: str, **extra: object) -> None:
-    """Queue the e-mail for this change, in the participant's language, in this transaction."""
+def notify(
+    registration: Registration,
+    template: str,
+    now: datetime,
+    *,
+    invite: str = "",
+    **extra: object,
+) -> None:
+    """Queue the e-mail for this change, in the participant's language, in this transaction.
+
+    *invite* (REQUEST or CANCEL) attaches the calendar invite for the session, stamped *now*:
+    one event with the participant as ATTENDEE, the join link in a REQUEST.
+    """
+    from exchange.services import calendars
     from exchange.services.mail import queue_mail
 
     user = db.session.get(User, registration.user_id)
@@ -406,5 +421,7 @@ def notify(registration: Registration, template: str, **extra: object) -> None:
         session_url=url_for("sessions.detail", slug=learning_session.slug, _external=True),
         me_url=url_for("me.index", _external=True),
         join_url=learning_session.join_url if confirmed else "",
+        ics=calendars.invite(learning_session, user, invite, now) if invite else "",
+        ics_method=invite,
         **extra,
     )

@@ -117,28 +117,25 @@ def public_session(slug: str) -> LearningSession | None:
     return db.session.scalars(public_sessions().where(LearningSession.slug == slug)).one_or_none()
 
 
-def session_page(slug: str) -> LearningSession | None:
+def session_page(slug: str, *, include_drafts: bool = False) -> LearningSession | None:
     """One public session with everything its page shows (published notes and takeaways)."""
-    query = (
-        public_sessions()
-        .where(LearningSession.slug == slug)
-        .options(
-            joinedload(LearningSession.organiser).joinedload(Agency.parent),
-            selectinload(LearningSession.topics),
-            selectinload(LearningSession.agenda_items),
-            selectinload(LearningSession.appearances).options(
-                joinedload(Appearance.person),
-                joinedload(Appearance.agency).joinedload(Agency.parent),
-            ),
-            selectinload(LearningSession.notes)
-            .selectinload(Note.sections)
-            .joinedload(NoteSection.agency),
-            selectinload(LearningSession.takeaways).options(
-                selectinload(Takeaway.agencies), selectinload(Takeaway.topics)
-            ),
-            with_loader_criteria(Note, Note.status == ContentStatus.PUBLISHED),
-            with_loader_criteria(Takeaway, Takeaway.status == ContentStatus.PUBLISHED),
-        )
+    base = select(LearningSession) if include_drafts else public_sessions()
+    query = base.where(LearningSession.slug == slug).options(
+        joinedload(LearningSession.organiser).joinedload(Agency.parent),
+        selectinload(LearningSession.topics),
+        selectinload(LearningSession.agenda_items),
+        selectinload(LearningSession.appearances).options(
+            joinedload(Appearance.person),
+            joinedload(Appearance.agency).joinedload(Agency.parent),
+        ),
+        selectinload(LearningSession.notes)
+        .selectinload(Note.sections)
+        .joinedload(NoteSection.agency),
+        selectinload(LearningSession.takeaways).options(
+            selectinload(Takeaway.agencies), selectinload(Takeaway.topics)
+        ),
+        with_loader_criteria(Note, Note.status == ContentStatus.PUBLISHED),
+        with_loader_criteria(Takeaway, Takeaway.status == ContentStatus.PUBLISHED),
     )
     return db.session.scalars(query).one_or_none()
 

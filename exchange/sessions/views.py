@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -13,7 +13,7 @@ from exchange.models import Agency, RegistrationStatus, Topic
 from exchange.pagination import paginate
 from exchange.permissions import can_manage_session
 from exchange.registration.forms import GuestRegistrationForm
-from exchange.services import knowledge, sessions
+from exchange.services import calendars, knowledge, sessions
 from exchange.services import registration as registration_service
 
 bp = Blueprint("sessions", __name__)
@@ -55,9 +55,12 @@ def detail(slug: str) -> str:
     return render_detail(slug)
 
 
-def render_detail(slug: str, guest_form: GuestRegistrationForm | None = None) -> str:
-    """The session page; the guest form comes back with its errors after a failed POST."""
-    learning_session = sessions.session_page(slug)
+def render_detail(
+    slug: str, guest_form: GuestRegistrationForm | None = None, *, include_drafts: bool = False
+) -> str:
+    """The session page; the guest form comes back with its errors after a failed POST.
+    Organisers preview drafts with ``include_drafts``."""
+    learning_session = sessions.session_page(slug, include_drafts=include_drafts)
     if learning_session is None:
         abort(404)
     now = utcnow()
@@ -72,6 +75,9 @@ def render_detail(slug: str, guest_form: GuestRegistrationForm | None = None) ->
     counts = registration_service.counts(learning_session.id)
     capacity = learning_session.capacity
     can_manage = can_manage_session(current_user, learning_session)
+    language = current_language()
+    lang = {} if language == current_app.config["BABEL_DEFAULT_LOCALE"] else {"lang": language}
+    feed_url = url_for("ics.feed", _external=True, **lang)
     return render_template(
         "sessions/detail.html",
         s=learning_session,
@@ -93,4 +99,7 @@ def render_detail(slug: str, guest_form: GuestRegistrationForm | None = None) ->
         ),
         guest_form=guest_form,
         button_form=ConfirmForm(),
+        ics_url=url_for("ics.session_file", slug=learning_session.slug, **lang),
+        feed_webcal=calendars.webcal(feed_url),
+        calendar_links=calendars.add_to_calendar_links(learning_session, language),
     )

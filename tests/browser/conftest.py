@@ -43,6 +43,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with app.app_context():
         db.create_all()
         load_demo(now=datetime.now(UTC))
+        _add_organiser()
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -54,6 +55,26 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         thread.join()
         with app.app_context():
             db.engine.dispose()
+
+
+ORGANISER = ("organiser@opdc.go.th", "organiser password")
+
+
+def _add_organiser() -> None:
+    """An organiser of OPDC, for the workspace journey."""
+    from sqlalchemy import select
+
+    from exchange.models import Agency, UserRole
+    from exchange.services.accounts import create_user
+
+    opdc = db.session.scalar(select(Agency).filter_by(slug="opdc"))
+    create_user(
+        ORGANISER[0],
+        "ผู้จัด ก.พ.ร.",
+        password=ORGANISER[1],
+        role=UserRole.ORGANISER,
+        agency_id=opdc.id,
+    )
 
 
 @pytest.fixture(scope="session")

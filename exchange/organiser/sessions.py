@@ -1,0 +1,528 @@
+"""Writing sessions: create, edit, preview, publish, unpublish, duplicate, cancel; the agenda
+and the people in roles. Routes of the organiser blueprint (/manage/sessions/…)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.wrappers import Response
+from wtforms import DateTimeLocalField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length
+
+from exchange.db import db, utcnow
+from exchange.extensions import login_manager
+from exchange.forms import ConfirmForm
+from exchange.i18n import current_language
+from exchange.markup import render_markdown
+from exchange.models import (
+    Agency,
+    AgendaItem,
+    Appearance,
+    LearningSession,
+    Person,
+    Role,
+    SessionFormat,
+    SessionStatus,
+    Topic,
+    UserRole,
+)
+from exchange.organiser.session_forms import AgendaItemForm, AppearanceForm, SessionForm
+from exchange.organiser.views import _managed_session, bp
+from exchange.services import audit, authoring, schedule
+from exchange.services import registration as registration_service
+
+CALENDAR_FIELDS = ("title_th", "title_en", "starts_at", "ends_at", "timezone", "format",
+                   "venue", "platform")  # fmt: skip
+
+
+def _require_organiser() -> None:
+    if not current_user.is_authenticated:
+        abort(login_manager.unauthorized())
+    if current_user.role not in (UserRole.ORGANISER, UserRole.ADMIN):
+        abort(403)
+
+
+def _organiser_choices(form: SessionForm) -> None:
+    """Admins pick any agency; organisers organise for their own agency only."""
+    lang = current_language()
+    if current_user.role is UserRole.ADMIN:
+        agencies = db.session.scalars(select(Agency)).all()
+    else:
+        agencies = [current_user.agency] if current_user.agency else []
+    named = sorted(agencies, key=lambda a: a.loc("name", lang))
+    form.organiser.choices = [SelectChoice(a.id, a.loc("name", lang)) for a in named]
+    topics = db.session.scalars(select(Topic)).all()
+    form.topics.choices = [
+        SelectChoice(t.id, t.loc("name", lang))
+        for t in sorted(topics, key=lambda t: t.loc("name", lang))
+    ]
+
+
+def _session_fields(form: SessionForm) -> dict:
+    return {
+        "title_th": form.title_th.data.strip(),
+        "title_en": (form.title_en.data or "").strip(),
+        "description_th": form.description_th.data or "",
+        "description_en": form.description_en.data or "",
+        "organiser_id": form.organiser.data,
+        "format": SessionFormat(form.format.data),
+        "platform": (form.platform.data or "").strip(),
+        "venue": (form.venue.data or "").strip(),
+        "join_url": (form.join_url.data or "").strip(),
+        "timezone": form.timezone.data,
+        "starts_at": form.local(form.starts_at.data),
+        "ends_at": form.local(form.ends_at.data),
+        "registration_opens_at": form.local(form.registration_opens_at.data),
+        "registration_closes_at": form.local(form.registration_closes_at.data),
+    }
+
+
+def _preview(form: SessionForm) -> dict[str, object]:
+    if "preview" not in request.form:
+        return {}
+    return {
+        "preview_th": render_markdown(form.description_th.data),
+        "preview_en": render_markdown(form.description_en.data),
+    }
+
+
+@bp.get("/sessions")
+def sessions() -> str:
+    """The sessions I manage, drafts included, newest first."""
+    _require_organiser()
+    query = select(LearningSession).options(joinedload(LearningSession.organiser))
+    if current_user.role is not UserRole.ADMIN:
+        query = query.where(LearningSession.organiser_id == (current_user.agency_id or -1))
+    rows = db.session.scalars(query.order_by(LearningSession.starts_at.desc())).all()
+    return render_template("organiser/sessions.html", sessions=rows, now=utcnow())
+
+
+@bp.route("/sessions/new", methods=["GET", "POST"])
+def new_session() -> Response | str:
+    _require_organiser()
+    form = SessionForm(timezone=current_user_default_zone())
+    _organiser_choices(form)
+    if not form.organiser.choices:
+        flash(_("Your account has no agency yet: ask an administrator to set it."), "warning")
+    if form.validate_on_submit() and "preview" not in request.form:
+        topics = db.session.scalars(select(Topic).where(Topic.id.in_(form.topics.data))).all()
+        fields = _session_fields(form)
+        fields["capacity"] = form.capacity.data
+        fields["slug"] = form.slug.data or ""
+        try:
+            created = authoring.create_session(fields, list(topics), user_id=current_user.id)
+        except authoring.AuthoringError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "title_th").errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("The session is saved as a draft. Add its agenda and people next."), "success")
+            return redirect(url_for("organiser.edit_session", slug=created.slug))
+    return render_template("organiser/session_form.html", form=form, s=None, **_preview(form))
+
+
+def current_user_default_zone() -> str:
+    return "Asia/Bangkok"
+
+
+@bp.route("/sessions/<slug>/edit", methods=["GET", "POST"])
+def edit_session(slug: str) -> Response | str | tuple[str, int]:
+    learning_session = _managed_session(slug)
+    if request.method == "GET":
+        form = SessionForm(
+            obj=learning_session,
+            organiser=learning_session.organiser_id,
+            format=learning_session.format.value,
+            topics=[t.id for t in learning_session.topics],
+            timezone_choices=[learning_session.timezone],
+            **_local_values(learning_session),
+        )
+    else:
+        form = SessionForm(timezone_choices=[learning_session.timezone])
+    _organiser_choices(form)
+    if current_user.role is not UserRole.ADMIN and learning_session.organiser:
+        form.organiser.choices = [
+            SelectChoice(
+                learning_session.organiser.id,
+                learning_session.organiser.loc("name", current_language()),
+            )
+        ]
+    status = 200
+    if request.method == "POST" and "preview" not in request.form:
+        if form.validate():
+            try:
+                _save(learning_session, form)
+            except (
+                authoring.AuthoringError,
+                registration_service.RegistrationError,
+                schedule.ScheduleError,
+            ) as exc:
+                db.session.rollback()
+                field = getattr(exc, "field", None) or (
+                    "capacity"
+                    if isinstance(exc, registration_service.RegistrationError)
+                    else "ends_at"
+                )
+                getattr(form, field).errors.append(str(exc))
+                status = 400
+            else:
+                db.session.commit()
+                flash(_("Your changes are saved."), "success")
+                return redirect(url_for("organiser.edit_session", slug=learning_session.slug))
+        else:
+            status = 400
+    page = render_template(
+        "organiser/session_form.html",
+        form=form,
+        s=learning_session,
+        button_form=ConfirmForm(),
+        **_preview(form),
+    )
+    return page, status
+
+
+def _save(learning_session: LearningSession, form: SessionForm) -> None:
+    """Apply the form; calendar-relevant changes of a published session notify registrants."""
+    now = utcnow()
+    fields = _session_fields(form)
+    slug = form.slug.data or learning_session.slug
+    if slug != learning_session.slug and authoring.slug_taken(slug, learning_session.id):
+        raise authoring.AuthoringError(_("Another session already uses this address."), "slug")
+    fields["slug"] = slug
+    before = {name: getattr(learning_session, name) for name in fields}
+    if learning_session.status is SessionStatus.PUBLISHED:
+        schedule.update_session(learning_session, now, **fields)
+    else:
+        for name, value in fields.items():
+            setattr(learning_session, name, value)
+    if form.capacity.data != learning_session.capacity:
+        before["capacity"] = learning_session.capacity
+        registration_service.set_capacity(learning_session, form.capacity.data, now)
+    topics = db.session.scalars(select(Topic).where(Topic.id.in_(form.topics.data))).all()
+    if {t.id for t in topics} != {t.id for t in learning_session.topics}:
+        before["topics"] = ", ".join(sorted(t.slug for t in learning_session.topics))
+        learning_session.topics = list(topics)
+        learning_session.updated_at = now
+    db.session.flush()
+    after = {name: getattr(learning_session, name) for name in before if name != "topics"}
+    if "topics" in before:
+        after["topics"] = ", ".join(sorted(t.slug for t in learning_session.topics))
+    changes = {n: (before[n], after[n]) for n in before if before[n] != after[n]}
+    if changes:
+        audit.record(
+            "update",
+            learning_session,
+            user_id=current_user.id,
+            changes=changes,
+            summary=learning_session.title_th,
+        )
+
+
+def _local_values(learning_session: LearningSession) -> dict[str, datetime | None]:
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(learning_session.timezone)
+
+    def local(value: datetime | None) -> datetime | None:
+        return None if value is None else value.astimezone(zone).replace(tzinfo=None)
+
+    return {
+        "starts_at": local(learning_session.starts_at),
+        "ends_at": local(learning_session.ends_at),
+        "registration_opens_at": local(learning_session.registration_opens_at),
+        "registration_closes_at": local(learning_session.registration_closes_at),
+    }
+
+
+def _button(slug: str) -> LearningSession:
+    learning_session = _managed_session(slug)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    return learning_session
+
+
+@bp.post("/sessions/<slug>/publish")
+def publish(slug: str) -> Response:
+    learning_session = _button(slug)
+    try:
+        authoring.set_status(learning_session, SessionStatus.PUBLISHED, user_id=current_user.id)
+    except authoring.AuthoringError as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+    else:
+        db.session.commit()
+        flash(_("The session is published."), "success")
+    return redirect(url_for("organiser.edit_session", slug=slug))
+
+
+@bp.post("/sessions/<slug>/unpublish")
+def unpublish(slug: str) -> Response:
+    learning_session = _button(slug)
+    if registration_service.counts(learning_session.id).confirmed:
+        flash(
+            _("People are registered: cancel the session instead, so that they are told."),
+            "warning",
+        )
+        return redirect(url_for("organiser.edit_session", slug=slug))
+    try:
+        authoring.set_status(learning_session, SessionStatus.DRAFT, user_id=current_user.id)
+    except authoring.AuthoringError as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+    else:
+        db.session.commit()
+        flash(_("The session is back to draft and hidden from the public."), "info")
+    return redirect(url_for("organiser.edit_session", slug=slug))
+
+
+class CancelForm(ConfirmForm):
+    message = TextAreaField(validators=[Length(max=2000)], render_kw={"rows": 3})
+
+
+@bp.post("/sessions/<slug>/cancel")
+def cancel(slug: str) -> Response:
+    learning_session = _managed_session(slug)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if learning_session.status is SessionStatus.CANCELLED:
+        flash(_("This session has been cancelled."), "info")
+        return redirect(url_for("organiser.edit_session", slug=slug))
+    schedule.cancel_session(learning_session, utcnow(), message=form.message.data or "")
+    audit.record(
+        "cancel",
+        learning_session,
+        user_id=current_user.id,
+        changes={"status": ("published", "cancelled")},
+        summary=learning_session.title_th,
+    )
+    db.session.commit()
+    flash(_("The session is cancelled and everyone registered is being told."), "info")
+    return redirect(url_for("organiser.edit_session", slug=slug))
+
+
+class DuplicateForm(ConfirmForm):
+    starts_at = DateTimeLocalField(format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
+
+
+@bp.post("/sessions/<slug>/duplicate")
+def duplicate(slug: str) -> Response:
+    from zoneinfo import ZoneInfo
+
+    learning_session = db.session.scalars(
+        select(LearningSession)
+        .filter_by(slug=slug)
+        .options(
+            selectinload(LearningSession.agenda_items),
+            selectinload(LearningSession.appearances),
+            selectinload(LearningSession.topics),
+        )
+    ).one_or_none()
+    if learning_session is None:
+        abort(404)
+    _managed_session(slug)
+    form = DuplicateForm()
+    if not form.validate_on_submit():
+        flash(_("Enter the date and time of the next session."), "warning")
+        return redirect(url_for("organiser.edit_session", slug=slug))
+    starts_at = form.starts_at.data.replace(tzinfo=ZoneInfo(learning_session.timezone))
+    copy = authoring.duplicate_session(learning_session, starts_at, user_id=current_user.id)
+    db.session.commit()
+    flash(_("A draft copy is ready: check it, then publish it."), "success")
+    return redirect(url_for("organiser.edit_session", slug=copy.slug))
+
+
+@bp.get("/sessions/<slug>/preview")
+def preview(slug: str) -> str:
+    """The public page of a session, drafts included, for its organisers."""
+    from exchange.sessions.views import render_detail
+
+    _managed_session(slug)
+    return render_detail(slug, include_drafts=True)
+
+
+# --- the agenda -----------------------------------------------------------------------------
+
+
+def _agenda_page(learning_session: LearningSession, form: AgendaItemForm, status: int = 200):
+    page = render_template(
+        "organiser/agenda.html", s=learning_session, form=form, button_form=ConfirmForm()
+    )
+    return page, status
+
+
+@bp.route("/sessions/<slug>/agenda", methods=["GET", "POST"])
+def agenda(slug: str) -> Response | tuple[str, int]:
+    learning_session = _managed_session(slug)
+    form = AgendaItemForm()
+    if request.method == "GET":
+        return _agenda_page(learning_session, form)
+    if not form.validate_on_submit():
+        return _agenda_page(learning_session, form, 400)
+    zone = _zone(learning_session)
+    fields = {
+        "title_th": form.title_th.data.strip(),
+        "title_en": (form.title_en.data or "").strip(),
+        "description_th": form.description_th.data or "",
+        "description_en": form.description_en.data or "",
+        "starts_at": form.starts_at.data.replace(tzinfo=zone),
+        "ends_at": form.ends_at.data.replace(tzinfo=zone) if form.ends_at.data else None,
+    }
+    try:
+        authoring.save_agenda_item(learning_session, fields, user_id=current_user.id)
+    except authoring.AuthoringError as exc:
+        db.session.rollback()
+        getattr(form, exc.field or "title_th").errors.append(str(exc))
+        return _agenda_page(_managed_session(slug), form, 400)
+    db.session.commit()
+    flash(_("The agenda item is added."), "success")
+    return redirect(url_for("organiser.agenda", slug=slug))
+
+
+def _item(learning_session: LearningSession, item_id: int) -> AgendaItem:
+    item = db.session.get(AgendaItem, item_id)
+    if item is None or item.session_id != learning_session.id:
+        abort(404)
+    return item
+
+
+@bp.post("/sessions/<slug>/agenda/<int:item_id>/move/<direction>")
+def move_agenda_item(slug: str, item_id: int, direction: str) -> Response:
+    learning_session = _button(slug)
+    if direction not in ("up", "down"):
+        abort(404)
+    item = _item(learning_session, item_id)
+    authoring.move(learning_session.agenda_items, item, -1 if direction == "up" else 1, "position")
+    db.session.commit()
+    return redirect(url_for("organiser.agenda", slug=slug))
+
+
+@bp.post("/sessions/<slug>/agenda/<int:item_id>/delete")
+def delete_agenda_item(slug: str, item_id: int) -> Response:
+    learning_session = _button(slug)
+    authoring.delete_agenda_item(_item(learning_session, item_id), user_id=current_user.id)
+    db.session.commit()
+    flash(_("The agenda item is removed."), "info")
+    return redirect(url_for("organiser.agenda", slug=slug))
+
+
+def _zone(learning_session: LearningSession):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(learning_session.timezone)
+
+
+# --- people in roles -------------------------------------------------------------------------
+
+
+def _appearance_choices(form: AppearanceForm, learning_session: LearningSession) -> None:
+    lang = current_language()
+    people = db.session.scalars(select(Person)).all()
+    form.person.choices = [
+        SelectChoice("", _("— Choose —")),
+        SelectChoice("new", _("+ A new person (enter below)")),
+        *(
+            SelectChoice(str(p.id), p.display_name(lang))
+            for p in sorted(people, key=lambda p: p.display_name(lang))
+        ),
+    ]
+    agencies = db.session.scalars(select(Agency)).all()
+    form.agency.choices = [
+        SelectChoice("", _("— None —")),
+        *(
+            SelectChoice(str(a.id), a.loc("name", lang))
+            for a in sorted(agencies, key=lambda a: a.loc("name", lang))
+        ),
+    ]
+    form.agenda_item.choices = [
+        SelectChoice("", _("The whole session")),
+        *(SelectChoice(str(i.id), i.loc("title", lang)) for i in learning_session.agenda_items),
+    ]
+
+
+def _people_page(learning_session: LearningSession, form: AppearanceForm, status: int = 200):
+    page = render_template(
+        "organiser/people.html", s=learning_session, form=form, button_form=ConfirmForm()
+    )
+    return page, status
+
+
+@bp.route("/sessions/<slug>/people", methods=["GET", "POST"])
+def people(slug: str) -> Response | tuple[str, int]:
+    learning_session = _managed_session(slug)
+    form = AppearanceForm()
+    _appearance_choices(form, learning_session)
+    if request.method == "GET":
+        return _people_page(learning_session, form)
+    if not form.validate_on_submit():
+        return _people_page(learning_session, form, 400)
+    if form.person.data == "new":
+        person: Person | authoring.NewPerson = authoring.NewPerson(
+            prefix_th=form.new_prefix_th.data or "",
+            name_th=form.new_name_th.data or "",
+            prefix_en=form.new_prefix_en.data or "",
+            name_en=form.new_name_en.data or "",
+        )
+    else:
+        found = db.session.get(Person, int(form.person.data)) if form.person.data else None
+        if found is None:
+            form.person.errors.append(_("Choose a person, or enter the new person's Thai name."))
+            return _people_page(learning_session, form, 400)
+        person = found
+    try:
+        authoring.add_appearance(
+            learning_session,
+            person=person,
+            role=Role(form.role.data),
+            position_title_th=(form.position_title_th.data or "").strip(),
+            position_title_en=(form.position_title_en.data or "").strip(),
+            agency_id=int(form.agency.data) if form.agency.data else None,
+            agenda_item_id=int(form.agenda_item.data) if form.agenda_item.data else None,
+            user_id=current_user.id,
+        )
+    except authoring.AuthoringError as exc:
+        db.session.rollback()
+        learning_session = _managed_session(slug)
+        _appearance_choices(form, learning_session)
+        getattr(form, exc.field or "person").errors.append(str(exc))
+        return _people_page(learning_session, form, 400)
+    db.session.commit()
+    flash(_("The person is added."), "success")
+    return redirect(url_for("organiser.people", slug=slug))
+
+
+def _appearance(learning_session: LearningSession, appearance_id: int) -> Appearance:
+    appearance = db.session.get(Appearance, appearance_id)
+    if appearance is None or appearance.session_id != learning_session.id:
+        abort(404)
+    return appearance
+
+
+@bp.post("/sessions/<slug>/people/<int:appearance_id>/move/<direction>")
+def move_person(slug: str, appearance_id: int, direction: str) -> Response:
+    learning_session = _button(slug)
+    if direction not in ("up", "down"):
+        abort(404)
+    appearance = _appearance(learning_session, appearance_id)
+    authoring.move(
+        learning_session.appearances, appearance, -1 if direction == "up" else 1, "sort_order"
+    )
+    db.session.commit()
+    return redirect(url_for("organiser.people", slug=slug))
+
+
+@bp.post("/sessions/<slug>/people/<int:appearance_id>/delete")
+def remove_person(slug: str, appearance_id: int) -> Response:
+    learning_session = _button(slug)
+    authoring.remove_appearance(
+        _appearance(learning_session, appearance_id), user_id=current_user.id
+    )
+    db.session.commit()
+    flash(_("The person is removed from the session."), "info")
+    return redirect(url_for("organiser.people", slug=slug))
