@@ -405,3 +405,37 @@ def test_every_post_route_checks_the_role(
         assert db.session.scalar(select(LearningSession.status).filter_by(slug=slug)) is (
             SessionStatus.DRAFT
         )
+
+
+def test_saving_the_edit_form_unchanged_changes_nothing(app, client, organiser, agency_id):
+    """The form shows local times, the session's topics and organiser: sent back as it is,
+    it must not move the session by the timezone's offset or drop its topics."""
+    import re
+
+    from exchange.models import Topic
+
+    with app.app_context():
+        db.session.add(Topic(slug="mindset", name_th="กรอบความคิด"))
+        db.session.commit()
+        topic_id = db.session.scalar(select(Topic.id))
+    login_as(client, organiser)
+    slug = create(client, agency_id, topics=str(topic_id))
+    client.post(f"/manage/sessions/{slug}/publish")
+    page = client.get(f"/manage/sessions/{slug}/edit").get_data(as_text=True)
+    assert 'value="' + form(agency_id)["starts_at"] + '"' in page  # 09:00 local, not 02:00
+    data = {
+        name: value
+        for name, value in re.findall(
+            r'<(?:input|textarea)[^>]*name="([a-z_]+)"[^>]*?(?:value="([^"]*)")?[^>]*>', page
+        )
+    }
+    data.update(form(agency_id, slug=slug))  # textareas and selects as the browser sends them
+    data["topics"] = str(topic_id)
+    assert client.post(f"/manage/sessions/{slug}/edit", data=data).status_code == 302
+    with app.app_context():
+        s = db.session.scalar(select(LearningSession).filter_by(slug=slug))
+        assert s.starts_at.hour == 2
+        assert s.ical_sequence == 0
+        assert [t.id for t in s.topics] == [topic_id]
+        checked = re.search(rf'value="{topic_id}"[^>]*checked|checked[^>]*value="{topic_id}"', page)
+        assert checked

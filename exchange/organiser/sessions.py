@@ -135,13 +135,10 @@ def current_user_default_zone() -> str:
 def edit_session(slug: str) -> Response | str | tuple[str, int]:
     learning_session = _managed_session(slug)
     if request.method == "GET":
+        # Explicit data, not obj=: WTForms prefers obj's attributes to keyword values, which
+        # would show UTC times and Topic objects instead of local times and topic ids.
         form = SessionForm(
-            obj=learning_session,
-            organiser=learning_session.organiser_id,
-            format=learning_session.format.value,
-            topics=[t.id for t in learning_session.topics],
-            timezone_choices=[learning_session.timezone],
-            **_local_values(learning_session),
+            data=_form_data(learning_session), timezone_choices=[learning_session.timezone]
         )
     else:
         form = SessionForm(timezone_choices=[learning_session.timezone])
@@ -222,6 +219,19 @@ def _save(learning_session: LearningSession, form: SessionForm) -> None:
             changes=changes,
             summary=learning_session.title_th,
         )
+
+
+def _form_data(learning_session: LearningSession) -> dict[str, object]:
+    """The session as the form shows it: local times, ids, enum values."""
+    names = ("title_th", "title_en", "slug", "description_th", "description_en", "platform",
+             "venue", "join_url", "timezone", "capacity")  # fmt: skip
+    return {
+        **{name: getattr(learning_session, name) for name in names},
+        "organiser": learning_session.organiser_id,
+        "format": learning_session.format.value,
+        "topics": [t.id for t in learning_session.topics],
+        **_local_values(learning_session),
+    }
 
 
 def _local_values(learning_session: LearningSession) -> dict[str, datetime | None]:
