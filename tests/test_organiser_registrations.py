@@ -461,3 +461,34 @@ def test_csv_neutralises_cells_starting_with_tab_or_return(app, client, world):
     login(client, world.users["organiser"])
     [_, row] = _csv_rows(client.get(CSV_URL))
     assert row[2:4] == ["'\t=1+1", "'\r=cmd|' /C calc'!A0"]
+
+
+def test_capacity_and_check_in_are_in_the_audit_log(app, client, make_user, make_session):
+    from sqlalchemy import select
+
+    from exchange.db import db
+    from exchange.models import AuditEntry, LearningSession, Registration
+    from tests.conftest import login_as
+
+    session_id = make_session(slug="audited", capacity=5)
+    with app.app_context():
+        agency_id = db.session.get(LearningSession, session_id).organiser_id
+    participant = make_user()
+    login_as(client, participant)
+    client.post("/sessions/audited/register")
+    login_as(client, make_user(role="organiser", agency_id=agency_id))
+    client.post("/manage/sessions/audited/capacity", data={"capacity": "7"})
+    with app.app_context():
+        registration_id = db.session.scalar(select(Registration.id))
+    client.post(f"/manage/sessions/audited/registrations/{registration_id}/check-in")
+    with app.app_context():
+        entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        assert [(e.action, e.entity_type) for e in entries] == [
+            ("update", "session"),
+            ("check_in", "registration"),
+        ]
+        assert entries[0].changes == {"capacity": [5, 7]}
+    login_as(client, make_user(role="admin"))
+    page = client.get("/manage/audit")
+    assert page.status_code == 200
+    assert "audited" in page.get_data(as_text=True) or "การประชุม" in page.get_data(as_text=True)

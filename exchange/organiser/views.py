@@ -36,6 +36,7 @@ from exchange.organiser import roster
 from exchange.organiser.forms import CapacityForm
 from exchange.pagination import paginate
 from exchange.permissions import can_manage_session
+from exchange.services import audit
 from exchange.services import registration as registration_service
 
 bp = Blueprint("organiser", __name__)
@@ -126,6 +127,12 @@ def check_in(slug: str, registration_id: int) -> Response:
         db.session.rollback()
         flash(str(exc), "warning")
     else:
+        audit.record(
+            "check_in_undo" if undo else "check_in",
+            registration,
+            user_id=current_user.id,
+            summary=f"{learning_session.title_th} — {name}",
+        )
         db.session.commit()
         if undo:
             flash(_("Check-in undone: %(name)s", name=name), "info")
@@ -143,6 +150,7 @@ def capacity(slug: str) -> Response | tuple[str, int, dict[str, str]]:
     if form.validate_on_submit():
         seats = form.capacity.data
         before = registration_service.counts(learning_session.id).confirmed
+        seats_before = learning_session.capacity
         try:
             registration_service.set_capacity(learning_session, seats, utcnow())
         except registration_service.RegistrationError as exc:
@@ -150,6 +158,13 @@ def capacity(slug: str) -> Response | tuple[str, int, dict[str, str]]:
             form.capacity.errors.append(str(exc))
         else:
             promoted = registration_service.counts(learning_session.id).confirmed - before
+            audit.record(
+                "update",
+                learning_session,
+                user_id=current_user.id,
+                changes={"capacity": (seats_before, seats)},
+                summary=learning_session.title_th,
+            )
             db.session.commit()
             _flash_capacity_saved(seats, promoted)
             return redirect(_list_url(slug, **_list_args()))
