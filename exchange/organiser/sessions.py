@@ -4,6 +4,7 @@ and the people in roles. Routes of the organiser blueprint (/manage/sessions/…
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -395,20 +396,25 @@ def agenda(slug: str) -> Response | tuple[str, int]:
     return redirect(url_for("organiser.agenda", slug=slug))
 
 
-def _item(learning_session: LearningSession, item_id: int) -> AgendaItem:
-    item = db.session.get(AgendaItem, item_id)
-    if item is None or item.session_id != learning_session.id:
+def _child(model: type, learning_session: LearningSession, row_id: int) -> Any:
+    """An agenda item or appearance of *this* session, else 404."""
+    row = db.session.get(model, row_id)
+    if row is None or row.session_id != learning_session.id:
         abort(404)
-    return item
+    return row
+
+
+def _step(direction: str) -> int:
+    if direction not in ("up", "down"):
+        abort(404)
+    return -1 if direction == "up" else 1
 
 
 @bp.post("/sessions/<slug>/agenda/<int:item_id>/move/<direction>")
 def move_agenda_item(slug: str, item_id: int, direction: str) -> Response:
     learning_session = _button(slug)
-    if direction not in ("up", "down"):
-        abort(404)
-    item = _item(learning_session, item_id)
-    authoring.move(learning_session.agenda_items, item, -1 if direction == "up" else 1, "position")
+    item = _child(AgendaItem, learning_session, item_id)
+    authoring.move(learning_session.agenda_items, item, _step(direction), "position")
     db.session.commit()
     return redirect(url_for("organiser.agenda", slug=slug))
 
@@ -416,7 +422,9 @@ def move_agenda_item(slug: str, item_id: int, direction: str) -> Response:
 @bp.post("/sessions/<slug>/agenda/<int:item_id>/delete")
 def delete_agenda_item(slug: str, item_id: int) -> Response:
     learning_session = _button(slug)
-    authoring.delete_agenda_item(_item(learning_session, item_id), user_id=current_user.id)
+    authoring.delete_agenda_item(
+        _child(AgendaItem, learning_session, item_id), user_id=current_user.id
+    )
     db.session.commit()
     flash(_("The agenda item is removed."), "info")
     return redirect(url_for("organiser.agenda", slug=slug))
@@ -507,22 +515,11 @@ def people(slug: str) -> Response | tuple[str, int]:
     return redirect(url_for("organiser.people", slug=slug))
 
 
-def _appearance(learning_session: LearningSession, appearance_id: int) -> Appearance:
-    appearance = db.session.get(Appearance, appearance_id)
-    if appearance is None or appearance.session_id != learning_session.id:
-        abort(404)
-    return appearance
-
-
 @bp.post("/sessions/<slug>/people/<int:appearance_id>/move/<direction>")
 def move_person(slug: str, appearance_id: int, direction: str) -> Response:
     learning_session = _button(slug)
-    if direction not in ("up", "down"):
-        abort(404)
-    appearance = _appearance(learning_session, appearance_id)
-    authoring.move(
-        learning_session.appearances, appearance, -1 if direction == "up" else 1, "sort_order"
-    )
+    appearance = _child(Appearance, learning_session, appearance_id)
+    authoring.move(learning_session.appearances, appearance, _step(direction), "sort_order")
     db.session.commit()
     return redirect(url_for("organiser.people", slug=slug))
 
@@ -531,7 +528,7 @@ def move_person(slug: str, appearance_id: int, direction: str) -> Response:
 def remove_person(slug: str, appearance_id: int) -> Response:
     learning_session = _button(slug)
     authoring.remove_appearance(
-        _appearance(learning_session, appearance_id), user_id=current_user.id
+        _child(Appearance, learning_session, appearance_id), user_id=current_user.id
     )
     db.session.commit()
     flash(_("The person is removed from the session."), "info")
