@@ -22,10 +22,8 @@ bench/README.md.
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import platform
-import queue
 import random
 import secrets
 import sys
@@ -48,6 +46,7 @@ import gunicorn  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from flask import Flask  # noqa: E402
 from registrations import Result, build_schema  # noqa: E402
+from registrations import load as registrations_load  # noqa: E402
 
 from exchange import create_app  # noqa: E402
 from exchange.db import db  # noqa: E402
@@ -252,50 +251,9 @@ def load(
     deadline: float,
     before: Callable[[], None] | None = None,
 ) -> Result:
-    """Send *requests* from *concurrency* threads; *before* runs ahead of each (not timed)."""
-    work: queue.SimpleQueue[Request] = queue.SimpleQueue()
-    for request in requests:
-        work.put(request)
-    result = Result(name)
-    lock = threading.Lock()
-
-    def client() -> None:
-        connection = server.connection(timeout=60)
-        try:
-            while time.monotonic() < deadline:
-                try:
-                    path, headers = work.get_nowait()
-                except queue.Empty:
-                    return
-                if before is not None:
-                    before()
-                began = time.perf_counter()
-                try:
-                    connection.request("GET", path, headers=headers)
-                    response = connection.getresponse()
-                    response.read()
-                    outcome = None if response.status == expect else f"HTTP {response.status}"
-                except (OSError, http.client.HTTPException) as exc:
-                    outcome = type(exc).__name__
-                    connection.close()
-                elapsed = time.perf_counter() - began
-                with lock:
-                    if outcome is None:
-                        result.latencies.append(elapsed)
-                    else:
-                        result.errors[outcome] += 1
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=client) for _ in range(concurrency)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    result.seconds = time.perf_counter() - began
-    result.unsent = len(requests) - len(result.latencies) - sum(result.errors.values())
-    return result
+    """GET each (path, headers) with the registrations bench's load generator."""
+    gets = [("GET", path, headers) for path, headers in requests]
+    return registrations_load(server, name, gets, concurrency, expect, deadline, before=before)
 
 
 def fetch(server: Server, path: str, headers: dict[str, str] | None = None):

@@ -289,10 +289,12 @@ def load(
     concurrency: int,
     expect: int | None,
     deadline: float,
+    before: Callable[[], None] | None = None,
 ) -> Result:
     """Send *requests* from *concurrency* threads, each reusing one connection (keep-alive when
     the server allows it; gunicorn's sync workers close after each response, so http.client
-    reconnects). A request counts as an error unless answered with status *expect* (any if None)."""
+    reconnects). A request counts as an error unless answered with status *expect* (any if None).
+    *before* runs ahead of each request, untimed (bench/feed.py uses it to change the data)."""
     work: queue.SimpleQueue[Request] = queue.SimpleQueue()
     for request in requests:
         work.put(request)
@@ -307,6 +309,8 @@ def load(
                     method, path, headers = work.get_nowait()
                 except queue.Empty:
                     return
+                if before is not None:
+                    before()
                 began = time.perf_counter()
                 try:
                     connection.request(method, path, headers=headers)
