@@ -37,6 +37,7 @@ from exchange.organiser.session_forms import AgendaItemForm, AppearanceForm, Ses
 from exchange.organiser.views import _managed_session, bp
 from exchange.services import audit, authoring, schedule
 from exchange.services import registration as registration_service
+from exchange.services.directory import DirectoryError, PersonData
 
 CALENDAR_FIELDS = ("title_th", "title_en", "starts_at", "ends_at", "timezone", "format",
                    "venue", "platform")  # fmt: skip
@@ -481,7 +482,7 @@ def people(slug: str) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _people_page(learning_session, form, 400)
     if form.person.data == "new":
-        person: Person | authoring.NewPerson = authoring.NewPerson(
+        person: Person | PersonData = PersonData(
             prefix_th=form.new_prefix_th.data or "",
             name_th=form.new_name_th.data or "",
             prefix_en=form.new_prefix_en.data or "",
@@ -504,11 +505,12 @@ def people(slug: str) -> Response | tuple[str, int]:
             agenda_item_id=int(form.agenda_item.data) if form.agenda_item.data else None,
             user_id=current_user.id,
         )
-    except authoring.AuthoringError as exc:
+    except (authoring.AuthoringError, DirectoryError) as exc:
         db.session.rollback()
         learning_session = _managed_session(slug)
         _appearance_choices(form, learning_session)
-        getattr(form, exc.field or "person").errors.append(str(exc))
+        field = {"name_th": "new_name_th", "slug": "new_name_th"}.get(exc.field or "", exc.field)
+        getattr(form, field or "person").errors.append(str(exc))
         return _people_page(learning_session, form, 400)
     db.session.commit()
     flash(_("The person is added."), "success")

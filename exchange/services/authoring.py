@@ -7,7 +7,6 @@ commit, and record every change in the audit log.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
@@ -23,7 +22,8 @@ from exchange.models import (
     SessionStatus,
     Topic,
 )
-from exchange.services import audit
+from exchange.services import audit, directory
+from exchange.services.directory import PersonData
 from exchange.services.slugs import slugify, unique_slug
 
 
@@ -220,18 +220,10 @@ def _renumber(ordered: list, attribute: str) -> None:
 # --- people in roles -------------------------------------------------------------------------
 
 
-@dataclass
-class NewPerson:
-    prefix_th: str
-    name_th: str
-    prefix_en: str
-    name_en: str
-
-
 def add_appearance(
     learning_session: LearningSession,
     *,
-    person: Person | NewPerson,
+    person: Person | PersonData,
     role: Role,
     position_title_th: str,
     position_title_en: str,
@@ -239,8 +231,8 @@ def add_appearance(
     agenda_item_id: int | None,
     user_id: int,
 ) -> Appearance:
-    if isinstance(person, NewPerson):
-        person = create_person(person, user_id=user_id)
+    if isinstance(person, PersonData):  # a new person, typed in with the appearance
+        person = directory.create_person(person, user_id=user_id)
     duplicate = any(
         a.person_id == person.id and a.role is role for a in learning_session.appearances
     )
@@ -287,24 +279,6 @@ def remove_appearance(appearance: Appearance, *, user_id: int) -> None:
         changes={"person": (name, None)},
         summary=learning_session.title_th,
     )
-
-
-def create_person(data: NewPerson, *, user_id: int) -> Person:
-    slug = unique_slug(
-        slugify(data.name_en, data.name_th, fallback="person"),
-        lambda s: bool(db.session.scalar(select(func.count()).where(Person.slug == s))),
-    )
-    person = Person(
-        slug=slug,
-        prefix_th=data.prefix_th.strip(),
-        name_th=data.name_th.strip(),
-        prefix_en=data.prefix_en.strip(),
-        name_en=data.name_en.strip(),
-    )
-    db.session.add(person)
-    db.session.flush()
-    audit.record("create", person, user_id=user_id, summary=person.name_th)
-    return person
 
 
 def _touch(learning_session: LearningSession) -> None:

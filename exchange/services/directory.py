@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -247,23 +247,13 @@ def usage_phrases(usage: Usage) -> list[str]:
 
 
 def create_agency(data: AgencyData, *, user_id: int | None) -> Agency:
-    _check_names(data.name_th)
     _check_parent(None, data.parent_id)
-    slug = _slug_for(Agency, data.slug, data.name_en, data.name_th, fallback="agency")
-    agency = Agency(**{**_values(data), "slug": slug})
-    _flush_new(agency)
-    audit.record(
-        "create", agency, user_id=user_id, changes=_created(data, slug), summary=_summary(agency)
-    )
-    return agency
+    return _create(Agency, data, "agency", user_id=user_id)
 
 
 def update_agency(agency: Agency, data: AgencyData, *, user_id: int | None) -> Agency:
-    _check_names(data.name_th)
     _check_parent(agency.id, data.parent_id)
-    slug = _slug_for(Agency, data.slug, exclude_id=agency.id)
-    _apply(agency, {**_values(data), "slug": slug}, user_id=user_id)
-    return agency
+    return _update(agency, data, user_id=user_id)
 
 
 def merge_agencies(duplicate: Agency, keep: Agency, *, user_id: int | None) -> Agency:
@@ -301,21 +291,11 @@ def delete_agency(agency: Agency, *, user_id: int | None) -> None:
 
 
 def create_person(data: PersonData, *, user_id: int | None) -> Person:
-    _check_names(data.name_th)
-    slug = _slug_for(Person, data.slug, data.name_en, data.name_th, fallback="person")
-    person = Person(**{**_values(data), "slug": slug})
-    _flush_new(person)
-    audit.record(
-        "create", person, user_id=user_id, changes=_created(data, slug), summary=_summary(person)
-    )
-    return person
+    return _create(Person, data, "person", user_id=user_id)
 
 
 def update_person(person: Person, data: PersonData, *, user_id: int | None) -> Person:
-    _check_names(data.name_th)
-    slug = _slug_for(Person, data.slug, exclude_id=person.id)
-    _apply(person, {**_values(data), "slug": slug}, user_id=user_id)
-    return person
+    return _update(person, data, user_id=user_id)
 
 
 def merge_people(duplicate: Person, keep: Person, *, user_id: int | None) -> Person:
@@ -368,21 +348,11 @@ def delete_person(person: Person, *, user_id: int | None) -> None:
 
 
 def create_topic(data: TopicData, *, user_id: int | None) -> Topic:
-    _check_names(data.name_th)
-    slug = _slug_for(Topic, data.slug, data.name_en, data.name_th, fallback="topic")
-    topic = Topic(**{**_values(data), "slug": slug})
-    _flush_new(topic)
-    audit.record(
-        "create", topic, user_id=user_id, changes=_created(data, slug), summary=_summary(topic)
-    )
-    return topic
+    return _create(Topic, data, "topic", user_id=user_id)
 
 
 def update_topic(topic: Topic, data: TopicData, *, user_id: int | None) -> Topic:
-    _check_names(data.name_th)
-    slug = _slug_for(Topic, data.slug, exclude_id=topic.id)
-    _apply(topic, {**_values(data), "slug": slug}, user_id=user_id)
-    return topic
+    return _update(topic, data, user_id=user_id)
 
 
 def merge_topics(duplicate: Topic, keep: Topic, *, user_id: int | None) -> Topic:
@@ -403,6 +373,36 @@ def delete_topic(topic: Topic, *, user_id: int | None) -> None:
 
 
 # --- shared steps ----------------------------------------------------------------------------
+
+
+Record = TypeVar("Record", Agency, Person, Topic)
+
+
+def _create(
+    model: type[Record],
+    data: AgencyData | PersonData | TopicData,
+    fallback: str,
+    *,
+    user_id: int | None,
+) -> Record:
+    """A new record: Thai name required, slug typed or made from the names, audited."""
+    _check_names(data.name_th)
+    slug = _slug_for(model, data.slug, data.name_en, data.name_th, fallback=fallback)
+    record = model(**{**_values(data), "slug": slug})
+    _flush_new(record)
+    audit.record(
+        "create", record, user_id=user_id, changes=_created(data, slug), summary=_summary(record)
+    )
+    return record
+
+
+def _update(
+    record: Record, data: AgencyData | PersonData | TopicData, *, user_id: int | None
+) -> Record:
+    _check_names(data.name_th)
+    slug = _slug_for(type(record), data.slug, exclude_id=record.id)
+    _apply(record, {**_values(data), "slug": slug}, user_id=user_id)
+    return record
 
 
 def _values(data: AgencyData | PersonData | TopicData) -> dict[str, Any]:
