@@ -439,3 +439,14 @@ def test_saving_the_edit_form_unchanged_changes_nothing(app, client, organiser, 
         assert [t.id for t in s.topics] == [topic_id]
         checked = re.search(rf'value="{topic_id}"[^>]*checked|checked[^>]*value="{topic_id}"', page)
         assert checked
+
+
+def test_move_buttons_only_where_a_move_is_possible(app, client, organiser, agency_id):
+    login_as(client, organiser)
+    slug = create(client, agency_id)
+    _add_agenda(client, slug, "เปิดงาน", "09:00", "09:30")
+    _add_agenda(client, slug, "เสวนา", "09:30", "12:00")
+    page = client.get(f"/manage/sessions/{slug}/agenda").get_data(as_text=True)
+    assert page.count("/move/up") == 1  # not on the first item
+    assert page.count("/move/down") == 1  # not on the last item
+    assert client.post(f"/manage/sessions/{slug}/agenda/1/move/sideways").status_code == 404

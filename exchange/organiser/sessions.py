@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -405,32 +406,6 @@ def _child(model: type, learning_session: LearningSession, row_id: int) -> Any:
     return row
 
 
-def _step(direction: str) -> int:
-    if direction not in ("up", "down"):
-        abort(404)
-    return -1 if direction == "up" else 1
-
-
-@bp.post("/sessions/<slug>/agenda/<int:item_id>/move/<direction>")
-def move_agenda_item(slug: str, item_id: int, direction: str) -> Response:
-    learning_session = _button(slug)
-    item = _child(AgendaItem, learning_session, item_id)
-    authoring.move(learning_session.agenda_items, item, _step(direction), "position")
-    db.session.commit()
-    return redirect(url_for("organiser.agenda", slug=slug))
-
-
-@bp.post("/sessions/<slug>/agenda/<int:item_id>/delete")
-def delete_agenda_item(slug: str, item_id: int) -> Response:
-    learning_session = _button(slug)
-    authoring.delete_agenda_item(
-        _child(AgendaItem, learning_session, item_id), user_id=current_user.id
-    )
-    db.session.commit()
-    flash(_("The agenda item is removed."), "info")
-    return redirect(url_for("organiser.agenda", slug=slug))
-
-
 def _zone(learning_session: LearningSession):
     from zoneinfo import ZoneInfo
 
@@ -517,21 +492,38 @@ def people(slug: str) -> Response | tuple[str, int]:
     return redirect(url_for("organiser.people", slug=slug))
 
 
-@bp.post("/sessions/<slug>/people/<int:appearance_id>/move/<direction>")
-def move_person(slug: str, appearance_id: int, direction: str) -> Response:
-    learning_session = _button(slug)
-    appearance = _child(Appearance, learning_session, appearance_id)
-    authoring.move(learning_session.appearances, appearance, _step(direction), "sort_order")
-    db.session.commit()
-    return redirect(url_for("organiser.people", slug=slug))
+# --- reordering and removing agenda items and people ---------------------------------------
+
+# part of the URL -> (model, the session's list of them, its order column, remove, message)
+ROWS = {
+    "agenda": (
+        AgendaItem, "agenda_items", "position", authoring.delete_agenda_item,
+        _l("The agenda item is removed."),
+    ),
+    "people": (
+        Appearance, "appearances", "sort_order", authoring.remove_appearance,
+        _l("The person is removed from the session."),
+    ),
+}  # fmt: skip
+ROW_URL = "/sessions/<slug>/<any(agenda, people):part>/<int:row_id>"
 
 
-@bp.post("/sessions/<slug>/people/<int:appearance_id>/delete")
-def remove_person(slug: str, appearance_id: int) -> Response:
+@bp.post(ROW_URL + "/move/<any(up, down):direction>")
+def move_row(slug: str, part: str, row_id: int, direction: str) -> Response:
     learning_session = _button(slug)
-    authoring.remove_appearance(
-        _child(Appearance, learning_session, appearance_id), user_id=current_user.id
-    )
+    model, collection, order, _remove, _message = ROWS[part]
+    row = _child(model, learning_session, row_id)
+    step = -1 if direction == "up" else 1
+    authoring.move(getattr(learning_session, collection), row, step, order)
     db.session.commit()
-    flash(_("The person is removed from the session."), "info")
-    return redirect(url_for("organiser.people", slug=slug))
+    return redirect(url_for(f"organiser.{part}", slug=slug))
+
+
+@bp.post(ROW_URL + "/delete")
+def remove_row(slug: str, part: str, row_id: int) -> Response:
+    learning_session = _button(slug)
+    model, _collection, _order, remove, message = ROWS[part]
+    remove(_child(model, learning_session, row_id), user_id=current_user.id)
+    db.session.commit()
+    flash(str(message), "info")
+    return redirect(url_for(f"organiser.{part}", slug=slug))
