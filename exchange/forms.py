@@ -13,6 +13,7 @@ from wtforms.validators import Email, EqualTo, InputRequired, Length, Validation
 from exchange.db import db
 from exchange.i18n import current_language
 from exchange.models import Agency
+from exchange.models.bilingual import pick
 
 
 class ConfirmForm(FlaskForm):
@@ -75,8 +76,12 @@ def agency_field() -> SelectField:
 def fill_agency_choices(field: SelectField) -> None:
     """All agencies by name in the reader's language, after an empty "not listed" choice."""
     language = current_language()
-    agencies = db.session.scalars(select(Agency)).all()
-    named = sorted(((a.id, a.loc("name", language)) for a in agencies), key=lambda p: p[1])
+    # Three columns, not whole rows: this runs on every session page a visitor opens.
+    rows = db.session.execute(select(Agency.id, Agency.name_th, Agency.name_en)).all()
+    named = sorted(
+        ((agency_id, pick(name_th, name_en, language)) for agency_id, name_th, name_en in rows),
+        key=lambda pair: pair[1],
+    )
     field.choices = [
         SelectChoice("", _l("— Not listed / none —")),
         *(SelectChoice(str(agency_id), name) for agency_id, name in named),
