@@ -19,6 +19,8 @@ from tests.conftest import make_test_app
         "/sessions?page=0",
         "/sessions?page=abc",
         "/sessions?page=-1",
+        "/sessions?page=99999999999999999999",
+        "/sessions?page=%D9%A3",
         "/sessions?page=99",
         "/takeaways?page=99",
         "/sessions?when=tomorrow",

@@ -450,3 +450,23 @@ def test_move_buttons_only_where_a_move_is_possible(app, client, organiser, agen
     assert page.count("/move/up") == 1  # not on the first item
     assert page.count("/move/down") == 1  # not on the last item
     assert client.post(f"/manage/sessions/{slug}/agenda/1/move/sideways").status_code == 404
+
+
+@pytest.mark.parametrize("year", ["0001", "9999"])
+def test_dates_far_outside_any_calendar_are_refused(app, client, organiser, agency_id, year):
+    login_as(client, organiser)
+    response = client.post(
+        "/manage/sessions/new?lang=en",
+        data=form(agency_id, starts_at=f"{year}-01-01T09:00", ends_at=f"{year}-01-01T10:00"),
+    )
+    assert "Enter a year between 1990 and 2200" in response.get_data(as_text=True)
+    assert count_sessions(app) == 0
+    slug = create(client, agency_id)
+    response = client.post(
+        f"/manage/sessions/{slug}/duplicate?lang=en",
+        data={"starts_at": f"{year}-12-31T23:59"},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "Enter a year between 1990 and 2200" in response.get_data(as_text=True)
+    assert count_sessions(app) == 1

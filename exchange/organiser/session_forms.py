@@ -28,14 +28,21 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 COMMON_ZONES = ("Asia/Bangkok", "Asia/Singapore", "Asia/Tokyo", "Europe/London", "UTC")
 
 
-def _local_field(label: object, required: bool = True) -> DateTimeLocalField:
-    return DateTimeLocalField(
-        label,
-        format="%Y-%m-%dT%H:%M",
-        validators=[InputRequired(message=_l("Enter a date and time."))]
-        if required
-        else [Optional()],
-    )
+FIRST_YEAR, LAST_YEAR = 1990, 2200  # far enough either way; beyond, date arithmetic overflows
+
+
+def plausible_year(form: FlaskForm, field: object) -> None:
+    value = field.data  # type: ignore[attr-defined]
+    if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValidationError(
+            _l("Enter a year between %(first)d and %(last)d.", first=FIRST_YEAR, last=LAST_YEAR)
+        )
+
+
+def local_field(label: object, required: bool = True) -> DateTimeLocalField:
+    """A date and time typed in the session's timezone (the browser's datetime-local)."""
+    first = InputRequired(message=_l("Enter a date and time.")) if required else Optional()
+    return DateTimeLocalField(label, format="%Y-%m-%dT%H:%M", validators=[first, plausible_year])
 
 
 def http_url(form: FlaskForm, field: object) -> None:
@@ -77,15 +84,15 @@ class SessionForm(FlaskForm):
         description=_l("Shown only to people with a confirmed seat."),
     )
     timezone = SelectField(_l("Timezone"), validators=[known_timezone])
-    starts_at = _local_field(_l("Starts"))
-    ends_at = _local_field(_l("Ends"))
+    starts_at = local_field(_l("Starts"))
+    ends_at = local_field(_l("Ends"))
     capacity = SeatCountField(
         _l("Seats"),
         validators=[Optional(), NumberRange(min=0, max=MAX_CAPACITY)],
         description=_l("Empty for no limit."),
     )
-    registration_opens_at = _local_field(_l("Registration opens"), required=False)
-    registration_closes_at = _local_field(_l("Registration closes"), required=False)
+    registration_opens_at = local_field(_l("Registration opens"), required=False)
+    registration_closes_at = local_field(_l("Registration closes"), required=False)
     topics = MultiCheckboxField(_l("Topics"), coerce=int)
 
     def __init__(self, *args: object, timezone_choices: list[str] | None = None, **kwargs):
@@ -138,8 +145,8 @@ class AgendaItemForm(FlaskForm):
     title_en = StringField(_l("Title in English"), validators=[Length(max=400)])
     description_th = TextAreaField(_l("Description in Thai"), render_kw={"rows": 3})
     description_en = TextAreaField(_l("Description in English"), render_kw={"rows": 3})
-    starts_at = _local_field(_l("Starts"))
-    ends_at = _local_field(_l("Ends"), required=False)
+    starts_at = local_field(_l("Starts"))
+    ends_at = local_field(_l("Ends"), required=False)
 
 
 class AppearanceForm(FlaskForm):

@@ -13,9 +13,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
-from wtforms import DateTimeLocalField, TextAreaField
+from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import Length
 
 from exchange.db import db, utcnow
 from exchange.extensions import login_manager
@@ -34,7 +34,12 @@ from exchange.models import (
     Topic,
     UserRole,
 )
-from exchange.organiser.session_forms import AgendaItemForm, AppearanceForm, SessionForm
+from exchange.organiser.session_forms import (
+    AgendaItemForm,
+    AppearanceForm,
+    SessionForm,
+    local_field,
+)
 from exchange.organiser.views import _managed_session, bp
 from exchange.services import audit, authoring, schedule
 from exchange.services import registration as registration_service
@@ -321,7 +326,7 @@ def cancel(slug: str) -> Response:
 
 
 class DuplicateForm(ConfirmForm):
-    starts_at = DateTimeLocalField(format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
+    starts_at = local_field(_l("Starts"))
 
 
 @bp.post("/sessions/<slug>/duplicate")
@@ -342,7 +347,8 @@ def duplicate(slug: str) -> Response:
     _managed_session(slug)
     form = DuplicateForm()
     if not form.validate_on_submit():
-        flash(_("Enter the date and time of the next session."), "warning")
+        problem = form.starts_at.errors[0] if form.starts_at.errors else None
+        flash(str(problem or _("Enter the date and time of the next session.")), "warning")
         return redirect(url_for("organiser.edit_session", slug=slug))
     starts_at = form.starts_at.data.replace(tzinfo=ZoneInfo(learning_session.timezone))
     copy = authoring.duplicate_session(learning_session, starts_at, user_id=current_user.id)
