@@ -9,8 +9,9 @@ from typing import Any
 from flask import abort
 from flask_login import current_user
 
+from exchange.db import db
 from exchange.extensions import login_manager
-from exchange.models import LearningSession, User, UserRole
+from exchange.models import LearningSession, NoteTaker, User, UserRole
 
 
 def can_manage_session(user: Any, learning_session: LearningSession) -> bool:
@@ -24,6 +25,15 @@ def can_manage_session(user: Any, learning_session: LearningSession) -> bool:
         and user.agency_id is not None
         and user.agency_id == learning_session.organiser_id
     )
+
+
+def can_write_notes(user: Any, learning_session: LearningSession) -> bool:
+    """Those who manage the session, and the note-takers its organisers named for it."""
+    if can_manage_session(user, learning_session):
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return db.session.get(NoteTaker, (learning_session.id, user.id)) is not None
 
 
 def role_required(*roles: UserRole) -> Callable:

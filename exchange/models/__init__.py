@@ -11,7 +11,7 @@ from exchange.models.learning_session import (
     SessionFormat,
     SessionStatus,
 )
-from exchange.models.note import ContentStatus, Note, NoteSection
+from exchange.models.note import ContentStatus, Note, NoteSection, NoteTaker
 from exchange.models.outbox import OutboxMessage, OutboxStatus
 from exchange.models.person import Person
 from exchange.models.registration import Registration, RegistrationStatus
@@ -31,6 +31,7 @@ __all__ = [
     "LearningSession",
     "Note",
     "NoteSection",
+    "NoteTaker",
     "OutboxMessage",
     "OutboxStatus",
     "Person",

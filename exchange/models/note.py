@@ -14,6 +14,7 @@ from exchange.db import db, utcnow
 if TYPE_CHECKING:
     from exchange.models.agency import Agency
     from exchange.models.learning_session import LearningSession
+    from exchange.models.user import User
 
 
 class ContentStatus(enum.StrEnum):
@@ -59,3 +60,22 @@ class NoteSection(db.Model):
 
     note: Mapped[Note] = relationship(back_populates="sections")
     agency: Mapped[Agency | None] = relationship()
+
+
+class NoteTaker(db.Model):
+    """A user an organiser has allowed to write one session's note and takeaways."""
+
+    __tablename__ = "note_taker"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("learning_session.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    learning_session: Mapped[LearningSession] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id])
