@@ -79,6 +79,7 @@ def _init_extensions(app: Flask) -> None:
     from exchange.db import configure_sqlite, db, render_migration_item
     from exchange.extensions import babel, csrf, limiter, login_manager, migrate
     from exchange.i18n import select_locale, select_timezone
+    from exchange.models.search import include_in_migrations
 
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
@@ -94,6 +95,7 @@ def _init_extensions(app: Flask) -> None:
         render_as_batch=True,  # SQLite cannot ALTER; batch mode copies the table
         render_item=render_migration_item,
         compare_type=True,
+        include_name=include_in_migrations,  # not the full-text index made outside the models
     )
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -126,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.me import bp as me_bp
     from exchange.organiser import bp as organiser_bp
     from exchange.registration import bp as registration_bp
+    from exchange.search import bp as search_bp
     from exchange.sessions import bp as sessions_bp
 
     app.register_blueprint(main_bp)
@@ -141,12 +144,13 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(organiser_bp, url_prefix="/manage")
     app.register_blueprint(admin_bp, url_prefix="/manage")  # /manage/outbox
     app.register_blueprint(directory_bp, url_prefix="/manage")  # agencies, people, topics
+    app.register_blueprint(search_bp)  # /search
 
 
 def _register_template_helpers(app: Flask) -> None:
     from exchange import i18n, labels
-    from exchange.markup import excerpt, render_markdown
+    from exchange.markup import excerpt, render_markdown, safe_href
 
     i18n.register_template_helpers(app)
     labels.register(app)
-    app.jinja_env.filters.update(markdown=render_markdown, excerpt=excerpt)
+    app.jinja_env.filters.update(markdown=render_markdown, excerpt=excerpt, safe_href=safe_href)

@@ -109,3 +109,14 @@ def deliver_mail_command(once: bool, interval: float, limit: int) -> None:
                 time.sleep(interval)
     except KeyboardInterrupt:
         click.echo("Stopped.")
+
+
+@exchange_cli.command("reindex")
+def reindex_command() -> None:
+    """Rebuild the search index from the database (after a PyThaiNLP upgrade or bulk edits)."""
+    from exchange.search.index import rebuild
+
+    counts = rebuild(db.session)
+    db.session.commit()
+    detail = ", ".join(f"{kind.value} {n}" for kind, n in counts.items())
+    click.echo(f"Search index rebuilt: {sum(counts.values())} documents ({detail}).")

@@ -37,6 +37,7 @@ class DefaultConfig:
     TAKEAWAYS_PER_PAGE = 30
     HOME_UPCOMING = 6
     HOME_SUMMARIES = 4
+    FEED_ENTRIES = 20  # newest summaries in /feed.atom
     HOME_TAKEAWAYS = 6
 
     # Outgoing mail (exchange/services/mail.py). Every e-mail is first written to the outbox

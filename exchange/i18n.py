@@ -130,6 +130,12 @@ def timezone_label(
     return f"{place} ({get_timezone_gmt(local, locale=language)})"
 
 
+def format_year(year: int, language: str | None = None) -> str:
+    """A calendar year: "พ.ศ. 2564" in Thai, "2021" in English."""
+    language = language or current_language()
+    return f"พ.ศ. {year + BE_OFFSET}" if language == "th" else str(year)
+
+
 def localized(obj: object, field: str) -> str:
     """Template filter: ``agency|loc('name')`` picks the reader's language, falling back."""
     return obj.loc(field, current_language())  # type: ignore[attr-defined]
@@ -155,5 +161,6 @@ def register_template_helpers(app: Flask) -> None:
         time_range=format_time_range,
         moment=format_moment,
         tzlabel=timezone_label,
+        year=format_year,
         loc=localized,
     )

@@ -30,6 +30,14 @@ def render_markdown(text: str | None) -> Markup:
     return Markup(clean)  # noqa: S704 -- sanitised by nh3 just above
 
 
+def safe_href(url: str | None) -> str:
+    """*url* if it is a web or mail address, else "" (never a javascript: or data: link, even
+    from data that bypassed the forms' checks)."""
+    value = (url or "").strip()
+    scheme = value.split(":", 1)[0].lower() if ":" in value else ""
+    return value if scheme in ("http", "https", "mailto") else ""
+
+
 def excerpt(text: str | None, length: int = 220) -> str:
     """Plain text from Markdown, cut at a word (or Thai phrase) boundary near *length*."""
     plain = " ".join(_MARKUP.sub("", text or "").split())

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import fcntl
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from babel.messages.pofile import read_po, write_po
@@ -24,9 +26,11 @@ def main(paths: list[str]) -> int:
     wanted: dict[str, str] = {}
     for path in paths:
         wanted.update(json.loads(Path(path).read_text(encoding="utf-8")))
-    with open("/tmp/exchange-translations.lock", "w") as lock:
+    make = shutil.which("make") or "make"
+    lock_path = Path(tempfile.gettempdir()) / "exchange-translations.lock"
+    with lock_path.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        subprocess.run(["make", "-s", "extract-messages"], check=True, capture_output=True)
+        subprocess.run([make, "-s", "extract-messages"], check=True, capture_output=True)  # noqa: S603 -- fixed arguments
         with PO.open("rb") as handle:
             catalog = read_po(handle)
         for message in catalog:
@@ -42,10 +46,8 @@ def main(paths: list[str]) -> int:
                 message.flags.discard("fuzzy")
         with PO.open("wb") as handle:
             write_po(handle, catalog, width=0, omit_header=False)
-        subprocess.run(["make", "-s", "translations"], check=True, capture_output=True)
-    missing = [
-        m.id for m in catalog if m.id and (not m.string or not all(m.string) or m.fuzzy)
-    ]
+        subprocess.run([make, "-s", "translations"], check=True, capture_output=True)  # noqa: S603 -- fixed arguments
+    missing = [m.id for m in catalog if m.id and (not m.string or not all(m.string) or m.fuzzy)]
     for msgid in missing:
         print("untranslated:", msgid)
     return 0

@@ -309,3 +309,19 @@ def test_user_changes_appear_in_the_audit_log_with_links(app, client, admin, mak
     assert f'href="/manage/users/{target}/edit"' in page
     assert "Participant" in page
     assert "Session organiser" in page
+
+
+def test_every_audited_action_has_a_readable_label(app):
+    """Each action name a service records (audit.record("name", …)) reads as words in the log."""
+    import re
+    from pathlib import Path
+
+    from exchange.admin.audit import action_label
+
+    source = "\n".join(p.read_text() for p in Path("exchange").rglob("*.py"))
+    actions = set(re.findall(r'audit\.record\(\s*"([a-z_]+)"', source))
+    assert {"duplicate", "takeaway_add", "note_taker_grant"} <= actions
+    actions |= {"create", "update", "publish", "unpublish", "check_in"}  # in a variable
+    with app.test_request_context():
+        unlabelled = sorted(a for a in actions if action_label(a) == a)
+    assert unlabelled == []

@@ -38,6 +38,19 @@ def action_label(action: str) -> str:
         "agenda_delete": _("Agenda item removed"),
         "person_add": _("Person added"),
         "person_remove": _("Person removed"),
+        "check_in": _("Checked in at the door"),
+        "check_in_undo": _("Check-in undone"),
+        "note_create": _("Summary written"),
+        "note_update": _("Summary changed"),
+        "note_publish": _("Summary published"),
+        "note_unpublish": _("Summary back to draft"),
+        "takeaway_add": _("Takeaway added"),
+        "takeaway_update": _("Takeaway changed"),
+        "takeaway_move": _("Takeaway moved"),
+        "takeaway_remove": _("Takeaway removed"),
+        "takeaway_publish": _("Takeaways published"),
+        "note_taker_grant": _("Note-taker added"),
+        "note_taker_revoke": _("Note-taker removed"),
     }
     return labels.get(action, action)
 
@@ -62,6 +75,7 @@ def field_label(name: str) -> str:
     """A readable name for a changed field; unknown ones are shown as stored."""
     labels = {
         "name_th": _("Name in Thai"),
+        "note_taker": _("Note-taker"),
         "name_en": _("Name in English"),
         "abbr_th": _("Abbreviation in Thai"),
         "abbr_en": _("Abbreviation in English"),

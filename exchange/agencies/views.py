@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 
 from exchange.db import utcnow
 from exchange.services import agencies, knowledge
@@ -21,12 +21,16 @@ def detail(slug: str) -> str:
     if agency is None:
         abort(404)
     takeaways = agencies.agency_takeaways(agency)
+    by_topic = request.args.get("group") == "topic"
     return render_template(
         "agencies/detail.html",
         agency=agency,
         sessions=agencies.agency_sessions(agency),
         people=agencies.agency_people(agency),
-        takeaway_groups=knowledge.group_by_kind(takeaways),
+        by_topic=by_topic,
+        takeaway_groups=(
+            knowledge.group_by_topic(takeaways) if by_topic else knowledge.group_by_kind(takeaways)
+        ),
         takeaway_count=len(takeaways),
         now=utcnow(),
     )

@@ -12,6 +12,7 @@ from exchange.forms import ConfirmForm, fill_agency_choices
 from exchange.i18n import remember_language
 from exchange.me.forms import PasswordForm, ProfileForm
 from exchange.services import calendars
+from exchange.services import notes as notes_service
 from exchange.services import registration as registration_service
 
 bp = Blueprint("me", __name__)
@@ -40,6 +41,7 @@ def index() -> str:
         feed_url=feed_url,
         feed_webcal=calendars.webcal(feed_url),
         feed_google=calendars.google_subscribe_link(feed_url),
+        note_sessions=notes_service.sessions_taking_notes(current_user.id),
     )
 
 

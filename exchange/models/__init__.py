@@ -15,6 +15,12 @@ from exchange.models.note import ContentStatus, Note, NoteSection, NoteTaker
 from exchange.models.outbox import OutboxMessage, OutboxStatus
 from exchange.models.person import Person
 from exchange.models.registration import Registration, RegistrationStatus
+from exchange.models.search import (
+    SearchDocument,
+    SearchKind,
+    search_document_agency,
+    search_document_topic,
+)
 from exchange.models.takeaway import Takeaway, TakeawayKind, takeaway_agency
 from exchange.models.topic import Topic, session_topic, takeaway_topic
 from exchange.models.user import AuthToken, TokenPurpose, User, UserRole, normalise_email
@@ -38,6 +44,8 @@ __all__ = [
     "Registration",
     "RegistrationStatus",
     "Role",
+    "SearchDocument",
+    "SearchKind",
     "SessionFormat",
     "SessionStatus",
     "Takeaway",
@@ -47,6 +55,8 @@ __all__ = [
     "User",
     "UserRole",
     "normalise_email",
+    "search_document_agency",
+    "search_document_topic",
     "session_topic",
     "takeaway_agency",
     "takeaway_topic",

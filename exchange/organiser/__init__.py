@@ -5,5 +5,7 @@ from exchange.organiser.views import bp
 # modules that add their routes to bp
 from exchange.organiser import sessions  # noqa: F401  isort: skip
 from exchange.organiser import dashboard  # noqa: F401  isort: skip
+from exchange.organiser import notes  # noqa: F401  isort: skip
+from exchange.organiser import takeaways  # noqa: F401  isort: skip
 
 __all__ = ["bp"]

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -12,6 +17,7 @@ from exchange.models import (
     Appearance,
     ContentStatus,
     LearningSession,
+    Note,
     Person,
     Takeaway,
     TakeawayKind,
@@ -35,8 +41,10 @@ def published_takeaways(
     agency: Agency | None = None,
     topic: Topic | None = None,
     kind: TakeawayKind | None = None,
+    year: int | None = None,
 ) -> Select[tuple[Takeaway]]:
-    """Published takeaways of public sessions, newest session first, in the session's order."""
+    """Published takeaways of public sessions, newest session first, in the session's order.
+    *year* is the calendar year the session started in, in the site's timezone."""
     query = (
         select(Takeaway)
         .join(Takeaway.learning_session)
@@ -63,7 +71,68 @@ def published_takeaways(
         )
     if kind is not None:
         query = query.where(Takeaway.kind == kind)
+    if year is not None:
+        start, end = year_bounds(year)
+        query = query.where(LearningSession.starts_at >= start, LearningSession.starts_at < end)
     return query
+
+
+def year_bounds(year: int) -> tuple[datetime, datetime]:
+    """1 January of *year* and of the next, midnight in the site's timezone, as UTC."""
+    zone = ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
+    start, end = (datetime(y, 1, 1, tzinfo=zone).astimezone(UTC) for y in (year, year + 1))
+    return start, end
+
+
+def takeaway_years() -> list[int]:
+    """The years (newest first) in which sessions with published takeaways started."""
+    first, last = db.session.execute(
+        select(sa.func.min(LearningSession.starts_at), sa.func.max(LearningSession.starts_at))
+        .where(LearningSession.status.in_(PUBLIC_STATUSES))
+        .where(
+            sa.exists().where(
+                Takeaway.session_id == LearningSession.id,
+                Takeaway.status == ContentStatus.PUBLISHED,
+            )
+        )
+    ).one()
+    if first is None:
+        return []
+    zone = ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
+    years = range(first.astimezone(zone).year, last.astimezone(zone).year + 1)
+    return sorted(years, reverse=True)
+
+
+def group_by_topic(takeaways: list[Takeaway]) -> list[tuple[Topic | None, list[Takeaway]]]:
+    """Takeaways under each of their topics (one may sit under several), topics by name;
+    those without a topic last, under None."""
+    groups: dict[int | None, tuple[Topic | None, list[Takeaway]]] = {}
+    for takeaway in takeaways:
+        for topic in takeaway.topics or [None]:
+            key = topic.id if topic else None
+            groups.setdefault(key, (topic, []))[1].append(takeaway)
+    named = sorted((g for k, g in groups.items() if k is not None), key=lambda g: g[0].name_th)
+    return named + ([groups[None]] if None in groups else [])
+
+
+def topic_agencies(topic: Topic) -> list[tuple[Agency, int]]:
+    """Agencies that have said something on *topic*, with how many takeaways, most first."""
+    count = sa.func.count(sa.distinct(Takeaway.id))
+    query = (
+        select(Agency, count)
+        .join(takeaway_agency, takeaway_agency.c.agency_id == Agency.id)
+        .join(Takeaway, Takeaway.id == takeaway_agency.c.takeaway_id)
+        .join(takeaway_topic, takeaway_topic.c.takeaway_id == Takeaway.id)
+        .join(LearningSession, LearningSession.id == Takeaway.session_id)
+        .where(
+            takeaway_topic.c.topic_id == topic.id,
+            Takeaway.status == ContentStatus.PUBLISHED,
+            LearningSession.status.in_(PUBLIC_STATUSES),
+        )
+        .group_by(Agency.id)
+        .order_by(count.desc(), Agency.name_th)
+    )
+    return [(agency, n) for agency, n in db.session.execute(query).all()]
 
 
 def recent_takeaways(limit: int) -> list[Takeaway]:
@@ -123,6 +192,72 @@ def person_appearances(person: Person) -> list[Appearance]:
         .order_by(LearningSession.starts_at.desc(), Appearance.id)
     )
     return list(db.session.scalars(query).unique())
+
+
+@dataclass
+class Comparison:
+    """A session's takeaways as a table: agencies down, topics across, who said what; what
+    several agencies said together is one more row (``agency`` None), not repeated in each."""
+
+    agencies: list[Agency]
+    topics: list[Topic | None]  # None: takeaways without a topic
+    cells: dict[tuple[int | None, int | None], list[Takeaway]]
+
+    @property
+    def has_shared(self) -> bool:
+        return any(agency is None for agency, _ in self.cells)
+
+    def cell(self, agency: Agency | None, topic: Topic | None) -> list[Takeaway]:
+        return self.cells.get((agency.id if agency else None, topic.id if topic else None), [])
+
+
+def compare(learning_session: LearningSession) -> Comparison:
+    """Agencies in the order they appeared, topics by name (no topic last); a takeaway with
+    several topics sits under each of them."""
+    order = {a.agency_id: a.sort_order for a in learning_session.appearances if a.agency_id}
+    agencies: dict[int, Agency] = {}
+    topics: dict[int | None, Topic | None] = {}
+    cells: dict[tuple[int | None, int | None], list[Takeaway]] = {}
+    for takeaway in learning_session.takeaways:
+        if len(takeaway.agencies) == 1:
+            agency: Agency | None = takeaway.agencies[0]
+            agencies.setdefault(agency.id, agency)
+        else:
+            agency = None  # shared by several (or attributed to none)
+        for topic in takeaway.topics or [None]:
+            topics.setdefault(topic.id if topic else None, topic)
+            key = (agency.id if agency else None, topic.id if topic else None)
+            cells.setdefault(key, []).append(takeaway)
+    rows = sorted(agencies.values(), key=lambda a: (order.get(a.id, 1_000_000), a.name_th))
+    named = sorted((t for t in topics.values() if t is not None), key=lambda t: t.name_th)
+    columns: list[Topic | None] = [*named, *([None] if None in topics else [])]
+    return Comparison(rows, columns, cells)
+
+
+@dataclass(frozen=True)
+class FeedVersion:
+    updated: datetime  # the last change to any published summary (or its session)
+    etag: str
+
+
+def summaries_version() -> FeedVersion:
+    """One aggregate query that changes whenever the summaries feed would."""
+    row = db.session.execute(
+        select(
+            sa.func.count(Note.id),
+            sa.func.max(Note.updated_at),
+            sa.func.max(LearningSession.updated_at),
+            sa.func.sum(Note.id),
+        )
+        .join(LearningSession, LearningSession.id == Note.session_id)
+        .where(Note.status == ContentStatus.PUBLISHED)
+        .where(LearningSession.status.in_(PUBLIC_STATUSES))
+    ).one()
+    count, notes_changed, sessions_changed, id_sum = row
+    moments = [m for m in (notes_changed, sessions_changed) if m is not None]
+    updated = max(moments) if moments else datetime(2021, 1, 1, tzinfo=UTC)
+    updated = updated.replace(microsecond=0)
+    return FeedVersion(updated, f"{count}-{id_sum or 0}-{int(updated.timestamp())}")
 
 
 def split_takeaways(

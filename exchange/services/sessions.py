@@ -90,8 +90,9 @@ def upcoming(now: datetime, limit: int) -> list[LearningSession]:
     return list(db.session.scalars(query))
 
 
-def latest_summaries(limit: int) -> list[LearningSession]:
-    """Sessions with a published summary, newest summary first, notes preloaded."""
+def latest_summaries(limit: int, *, with_sections: bool = False) -> list[LearningSession]:
+    """Sessions with a published summary, newest summary first, notes preloaded (and their
+    sections, for the feed, which shows them whole)."""
     newest = (
         select(Note.session_id, sa.func.max(Note.published_at).label("published_at"))
         .where(Note.status == ContentStatus.PUBLISHED)
@@ -103,7 +104,13 @@ def latest_summaries(limit: int) -> list[LearningSession]:
         .join(newest, newest.c.session_id == LearningSession.id)
         .options(
             *card_options(),
-            selectinload(LearningSession.notes),
+            (
+                selectinload(LearningSession.notes)
+                .selectinload(Note.sections)
+                .joinedload(NoteSection.agency)
+                if with_sections
+                else selectinload(LearningSession.notes)
+            ),
             with_loader_criteria(Note, Note.status == ContentStatus.PUBLISHED),
         )
         .order_by(newest.c.published_at.desc(), LearningSession.id)

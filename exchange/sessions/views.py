@@ -55,6 +55,19 @@ def detail(slug: str) -> str:
     return render_detail(slug)
 
 
+@bp.get("/<slug>/compare")
+def compare(slug: str) -> str:
+    """Agencies × topics: who said what in one session."""
+    learning_session = sessions.session_page(slug)
+    if learning_session is None:
+        abort(404)
+    return render_template(
+        "sessions/compare.html",
+        s=learning_session,
+        comparison=knowledge.compare(learning_session),
+    )
+
+
 def render_detail(
     slug: str, guest_form: GuestRegistrationForm | None = None, *, include_drafts: bool = False
 ) -> str:

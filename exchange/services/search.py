@@ -1,0 +1,295 @@
+"""Search over the index (``search_document``): ranked, grouped by kind, highlighted.
+
+One query finds, ranks and counts the matches (FTS5 ``bm25`` on SQLite, ``ts_rank`` over the
+``tsv`` column on PostgreSQL); one query per kind on the page loads what the results show. The
+query is cut to ``thai.MAX_QUERY_CHARS`` and ``thai.MAX_TERMS`` chunks; each chunk is a phrase
+of search units and every phrase must match. User text never reaches the database's query
+syntax: FTS5 gets quoted phrases of letters and digits only, PostgreSQL bound parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import reduce
+
+import sqlalchemy as sa
+from markupsafe import Markup
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from exchange.db import db
+from exchange.models import (
+    Agency,
+    LearningSession,
+    Note,
+    Person,
+    SearchDocument,
+    SearchKind,
+    Takeaway,
+    search_document_agency,
+    search_document_topic,
+)
+from exchange.search.highlight import Phrase, highlight, spans
+from exchange.search.thai import MAX_QUERY_CHARS, normalise, query_phrases
+
+_DOCUMENT = SearchDocument.__table__
+MAX_PAGE = 50
+# A word found in thousands of documents is ranked among its newest MAX_CANDIDATES matches
+# plus the newest TITLE_CANDIDATES whose title matches: ranking every match (bm25, ts_rank)
+# grows with the matches (hundreds of ms at 30,000); this keeps a search under 50 ms.
+MAX_CANDIDATES = 500
+TITLE_CANDIDATES = 100
+SNIPPET_CHARS = 240
+
+
+@dataclass
+class Hit:
+    kind: SearchKind
+    ref_id: int
+    score: float
+    title: Markup  # highlighted, in the reader's language where there is one
+    snippet: Markup  # highlighted window of the original text
+    item: object  # the LearningSession, Note, Takeaway, Agency or Person
+
+
+@dataclass
+class Group:
+    kind: SearchKind
+    total: int
+    hits: list[Hit] = field(default_factory=list)
+
+
+@dataclass
+class Results:
+    query: str  # as searched (cut to the maximum length)
+    phrases: list[Phrase]
+    groups: list[Group]
+    page: int = 1
+    per_page: int = 0  # 0: the grouped overview, a few hits of each kind
+    capped: bool = False  # more matches than MAX_CANDIDATES: totals are "at least"
+
+    @property
+    def total(self) -> int:
+        return sum(g.total for g in self.groups)
+
+    @property
+    def pages(self) -> int:
+        if not self.per_page or not self.groups:
+            return 1
+        return max(1, -(-self.groups[0].total // self.per_page))
+
+
+def search(
+    query: str | None,
+    *,
+    kind: SearchKind | None = None,
+    agency_id: int | None = None,
+    topic_id: int | None = None,
+    page: int = 1,
+    per_page: int = 20,
+    per_group: int = 5,
+    language: str = "th",
+) -> Results:
+    """Documents matching every chunk of *query*: grouped by kind (a few each), or with
+    *kind* one page of that kind."""
+    text = (query or "").strip()[:MAX_QUERY_CHARS]
+    phrases = query_phrases(text)
+    page = min(max(page, 1), MAX_PAGE)
+    results = Results(text, phrases, [], page, per_page if kind else 0)
+    if not phrases:
+        return results
+    matches = _matches(phrases, _filters(kind, agency_id, topic_id)).subquery("matches")
+    order = (matches.c.score.desc(), matches.c.id)
+    if kind is None:
+        ranked = select(
+            matches.c.id,
+            matches.c.score,
+            func.row_number().over(partition_by=matches.c.kind, order_by=order).label("rn"),
+            func.count().over(partition_by=matches.c.kind).label("total"),
+            func.count().over().label("everything"),
+        ).subquery()
+        where = ranked.c.rn <= per_group
+    else:
+        ranked = (
+            select(
+                matches.c.id,
+                matches.c.score,
+                func.count().over().label("total"),
+                func.count().over().label("everything"),
+            )
+            .order_by(*order)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+            .subquery()
+        )
+        where = sa.true()
+    postgresql = db.engine.dialect.name == "postgresql"
+    if postgresql:  # the planner prices the GIN bitmap above a scan that reads every tsvector
+        db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+    rows = db.session.execute(
+        select(
+            _DOCUMENT.c.kind,
+            _DOCUMENT.c.ref_id,
+            _DOCUMENT.c.body,
+            _DOCUMENT.c.search_text,
+            ranked.c.score,
+            ranked.c.total,
+            ranked.c.everything,
+        )
+        .join(ranked, ranked.c.id == _DOCUMENT.c.id)
+        .where(where)
+        .order_by(ranked.c.score.desc(), ranked.c.id)
+    ).all()
+    if postgresql:
+        db.session.execute(sa.text("SET LOCAL enable_seqscan = on"))
+    results.capped = bool(rows) and rows[0].everything >= MAX_CANDIDATES
+    groups: dict[SearchKind, Group] = {}
+    for row in rows:
+        groups.setdefault(SearchKind(row.kind), Group(SearchKind(row.kind), row.total))
+    items = _load({k: [r.ref_id for r in rows if r.kind == k] for k in groups})
+    for row in rows:
+        item = items.get((row.kind, row.ref_id))
+        if item is not None:  # (a row deleted meanwhile)
+            title = _title(row.kind, item, phrases, language)
+            snippet = highlight(row.body, phrases, SNIPPET_CHARS, row.search_text)
+            hit = Hit(SearchKind(row.kind), row.ref_id, row.score, title, snippet, item)
+            groups[SearchKind(row.kind)].hits.append(hit)
+    results.groups = [groups[k] for k in SearchKind if k in groups]
+    return results
+
+
+def _matches(phrases: list[Phrase], filters: list) -> sa.Select:
+    """id, kind and score (higher is better) of the documents matching all *phrases* and the
+    *filters*, at most the capped candidates (see MAX_CANDIDATES)."""
+    document = _DOCUMENT
+    if db.engine.dialect.name == "postgresql":
+        return _postgresql_matches(phrases, filters)
+    # SQLite: FTS5 walks its matches newest first (rowid DESC) and stops at the limit (the
+    # "+kind" filter keeps the planner off search_document's kind index, which would test
+    # MATCH row by row). bm25 weights: search_title, search_text, search_tags.
+    fts = sa.table("search_fts", sa.column("rowid")).alias("f")
+    match = " ".join('"' + " ".join(p) + '"' for p in phrases)
+    title = "search_title : (" + " AND ".join('"' + " ".join(p) + '"' for p in phrases) + ")"
+    candidates = sa.union(
+        *(
+            select(sa.literal_column("id")).select_from(
+                select(fts.c.rowid.label("id"))
+                .select_from(fts.join(document, document.c.id == fts.c.rowid))
+                .where(sa.literal_column("f.search_fts").op("MATCH")(text), *filters)
+                .order_by(fts.c.rowid.desc())
+                .limit(limit)
+                .subquery()
+            )
+            for text, limit in ((match, MAX_CANDIDATES), (title, TITLE_CANDIDATES))
+        )
+    ).cte("candidates")
+    ranked = sa.table("search_fts", sa.column("rowid"))
+    score = -func.bm25(sa.literal_column("search_fts"), 10.0, 1.0, 0.2)
+    return (
+        select(document.c.id, document.c.kind, score.label("score"))
+        .select_from(ranked.join(document, document.c.id == ranked.c.rowid))
+        .where(
+            sa.literal_column("search_fts").op("MATCH")(match),
+            # "+": filter FTS5's matches; as a rowid constraint FTS5 would re-run MATCH per id
+            sa.literal_column("+search_fts.rowid").in_(select(candidates.c.id)),
+        )
+    )
+
+
+def _postgresql_matches(phrases: list[Phrase], filters: list) -> sa.Select:
+    """Candidates from the GIN indexes with every unit present, in any order (exact from the
+    index: no row is read for a recheck), newest first; then the phrases and ts_rank on those
+    few only (each needs the row's tsvector, out of line for a long note)."""
+    document = _DOCUMENT
+    tsv = sa.literal_column("search_document.tsv")
+    simple = sa.literal_column("'simple'::regconfig")
+    every_unit = func.plainto_tsquery(simple, " ".join(u for p in phrases for u in p))
+    phrases_query = reduce(
+        lambda a, b: a.op("&&")(b),
+        [func.phraseto_tsquery(simple, " ".join(p)) for p in phrases],
+    )
+    candidates = sa.union(
+        *(
+            select(document.c.id)
+            .where(sa.literal_column(column).op("@@")(every_unit), *filters)
+            .order_by((document.c.id + 0).desc())  # "+ 0": from the GIN index, not the pkey
+            .limit(limit)
+            for column, limit in (
+                ("search_document.tsv", MAX_CANDIDATES),
+                ("search_document.tsv_title", TITLE_CANDIDATES),
+            )
+        )
+    ).cte("candidates")
+    score = func.ts_rank(tsv, phrases_query)
+    return select(document.c.id, document.c.kind, score.label("score")).where(
+        document.c.id.in_(select(candidates.c.id)), tsv.op("@@")(phrases_query)
+    )
+
+
+def _filters(kind: SearchKind | None, agency_id: int | None, topic_id: int | None) -> list:
+    columns = _DOCUMENT.c
+    conditions = []
+    if kind is not None:
+        # "+": SQLite must not pick the (kind, ref_id) index over the full-text match
+        kind_column = sa.literal_column("+search_document.kind") if _sqlite() else columns.kind
+        conditions.append(kind_column == sa.literal(kind.value))
+    if agency_id is not None:
+        link = search_document_agency
+        conditions.append(
+            columns.id.in_(select(link.c.document_id).where(link.c.agency_id == agency_id))
+        )
+    if topic_id is not None:
+        link = search_document_topic
+        conditions.append(
+            columns.id.in_(select(link.c.document_id).where(link.c.topic_id == topic_id))
+        )
+    return conditions
+
+
+def _sqlite() -> bool:
+    return db.engine.dialect.name == "sqlite"
+
+
+_LOADERS = {
+    SearchKind.SESSION: (LearningSession, (joinedload(LearningSession.organiser),)),
+    SearchKind.NOTE: (Note, (joinedload(Note.learning_session),)),
+    SearchKind.TAKEAWAY: (
+        Takeaway,
+        (joinedload(Takeaway.learning_session), selectinload(Takeaway.agencies)),
+    ),
+    SearchKind.AGENCY: (Agency, ()),
+    SearchKind.PERSON: (Person, ()),
+}
+
+
+def _load(ids: dict[SearchKind, list[int]]) -> dict[tuple[str, int], object]:
+    """What the hits show, one query per kind (two for takeaways and their agencies)."""
+    loaded: dict[tuple[str, int], object] = {}
+    for kind, kind_ids in ids.items():
+        model, options = _LOADERS[kind]
+        for item in db.session.scalars(
+            select(model).where(model.id.in_(kind_ids)).options(*options)
+        ):
+            loaded[(kind.value, item.id)] = item
+    return loaded
+
+
+def _title(kind: str, item, phrases: list[Phrase], language: str) -> Markup:
+    """The heading of a hit: the reader's language, or the other one if only that matched."""
+    if kind == SearchKind.NOTE:
+        return highlight(item.title or item.learning_session.loc("title", language), phrases)
+    if kind == SearchKind.PERSON:
+        mine = item.display_name(language)
+        other = item.display_name("th" if language == "en" else "en")
+    else:
+        field_name = (
+            "statement"
+            if kind == SearchKind.TAKEAWAY
+            else ("name" if kind == SearchKind.AGENCY else "title")
+        )
+        mine = item.loc(field_name, language)
+        other = item.loc(field_name, "th" if language == "en" else "en")
+    mine, other = (" ".join(normalise(x).split()) for x in (mine, other))
+    if other != mine and not spans(mine, phrases) and spans(other, phrases):
+        mine = other
+    return highlight(mine, phrases)

@@ -1,0 +1,385 @@
+"""Search: Thai words inside sentences, English case, mixed queries, ranking, grouping, filters,
+highlighting, drafts, an index that follows every change, `flask exchange reindex`, bad
+queries, and a query count that does not grow with the results."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import select
+
+from exchange.db import db
+from exchange.models import (
+    Agency,
+    ContentStatus,
+    LearningSession,
+    Note,
+    NoteSection,
+    SearchDocument,
+    SearchKind,
+    SessionStatus,
+    Takeaway,
+    TakeawayKind,
+    Topic,
+)
+from exchange.search.thai import MAX_TERMS, query_phrases, search_tokens
+from exchange.services.search import search
+
+
+def _marks(html: str) -> list[str]:
+    return re.findall(r"<mark>(.*?)</mark>", html)
+
+
+@pytest.fixture
+def add_takeaway(app, make_session):
+    """Factory: a takeaway with this Thai (and English) statement in a new session; its id."""
+
+    def _add(statement_th: str, statement_en: str = "", **fields) -> int:
+        session_id = make_session()
+        with app.app_context():
+            agency = db.session.scalar(select(Agency).filter_by(slug=fields.pop("agency", "")))
+            takeaway = Takeaway(
+                session_id=session_id,
+                kind=TakeawayKind.PRACTICE,
+                statement_th=statement_th,
+                statement_en=statement_en,
+                agencies=[agency] if agency else [],
+                **fields,
+            )
+            db.session.add(takeaway)
+            db.session.commit()
+            return takeaway.id
+
+    return _add
+
+
+def _found(app, query: str, **filters) -> set[tuple[str, int]]:
+    with app.app_context():
+        results = search(query, **filters)
+        return {(hit.kind.value, hit.ref_id) for group in results.groups for hit in group.hits}
+
+
+# --- Thai and English ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("word", ["องค์การ", "ความเป็นธรรม", "สุขภาพจิต"])
+def test_thai_words_inside_sentences_of_the_demo(client, demo, word):
+    response = client.get("/search", query_string={"q": word})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert word in _marks(html)
+    assert 'class="search-hit' in html
+    assert f'id="search-q" name="q" value="{word}"' in html  # the box keeps the query
+
+
+def test_thai_word_inside_own_takeaway_and_not_inside_another_word(app, add_takeaway):
+    inside = add_takeaway("การพัฒนาองค์การสู่การเป็นระบบราชการดิจิทัลอย่างยั่งยืน")
+    other = add_takeaway("จัดสัมมนาเชิงปฏิบัติการ")
+    assert ("takeaway", inside) in _found(app, "ระบบราชการ")
+    assert ("takeaway", inside) in _found(app, "องค์การ")
+    assert ("takeaway", other) not in _found(app, "ระบบราชการ")
+
+
+def test_english_ignores_case_and_marks_the_original(app, client, add_takeaway):
+    found = add_takeaway("เปลี่ยน Mindset ก่อน", "Change the MindSet of staff first")
+    assert ("takeaway", found) in _found(app, "mindset")
+    assert ("takeaway", found) in _found(app, "MINDSET")
+    html = client.get("/search?q=mindset&lang=en").get_data(as_text=True)
+    assert "MindSet" in _marks(html)
+
+
+def test_mixed_thai_and_english_query_needs_every_chunk(app, client, demo):
+    found = _found(app, "สายด่วน 1323")
+    assert any(kind == "takeaway" for kind, _ in found)
+    assert _found(app, "สุขภาพจิต zzyzxqq") == set()
+    html = client.get("/search", query_string={"q": "สุขภาพจิต 1323"}).get_data(as_text=True)
+    assert {"1323", "สุขภาพจิต"} <= set(_marks(html))
+
+
+# --- ranking, grouping, filters --------------------------------------------------------------
+
+
+def test_a_title_match_ranks_above_a_body_only_match(app, make_session):
+    body_only = make_session(
+        title_th="การประชุมประจำปี", description_th="มีการพูดถึงธรรมาภิบาลข้อมูลในช่วงท้าย"
+    )
+    in_title = make_session(title_th="ธรรมาภิบาลข้อมูลภาครัฐ", description_th="รายละเอียด")
+    with app.app_context():
+        (group,) = search("ธรรมาภิบาลข้อมูล").groups
+        assert [h.ref_id for h in group.hits] == [in_title, body_only]
+
+
+def test_a_common_word_is_ranked_among_capped_candidates(app, client, make_session, monkeypatch):
+    from exchange.services import search as search_service
+
+    monkeypatch.setattr(search_service, "MAX_CANDIDATES", 3)
+    monkeypatch.setattr(search_service, "TITLE_CANDIDATES", 2)
+    oldest_in_title = make_session(title_th="ธรรมาภิบาลข้อมูลภาครัฐ", description_th="ย่อ")
+    for n in range(5):
+        make_session(title_th=f"การประชุม {n}", description_th="เรื่องธรรมาภิบาลข้อมูล")
+    with app.app_context():
+        results = search("ธรรมาภิบาลข้อมูล")
+    assert results.capped
+    assert results.groups[0].hits[0].ref_id == oldest_in_title
+    html = client.get("/search?q=ธรรมาภิบาลข้อมูล").get_data(as_text=True)
+    assert 'class="search-group__count">4+<' in html
+
+
+def test_results_are_grouped_by_kind_in_a_fixed_order(app, client, demo):
+    with app.app_context():
+        results = search("สุขภาพจิต")
+    kinds = [g.kind for g in results.groups]
+    assert kinds == sorted(kinds, key=list(SearchKind).index)
+    assert {SearchKind.SESSION, SearchKind.NOTE, SearchKind.TAKEAWAY} <= set(kinds)
+    html = client.get("/search", query_string={"q": "สุขภาพจิต"}).get_data(as_text=True)
+    assert html.index('id="search-group-session"') < html.index('id="search-group-takeaway"')
+
+
+def test_filters_by_type_agency_and_topic(app, client, demo):
+    with app.app_context():
+        agency = db.session.scalars(
+            select(Agency).where(Agency.name_th.contains("สุขภาพจิต"))
+        ).first()
+        topic = db.session.scalars(select(Topic)).first()
+        agency_slug, topic_slug, topic_id = agency.slug, topic.slug, topic.id
+        results = search("สุขภาพจิต", kind=SearchKind.TAKEAWAY, agency_id=agency.id)
+        assert [g.kind for g in results.groups] == [SearchKind.TAKEAWAY]
+        for hit in results.groups[0].hits:
+            assert agency in hit.item.agencies
+        for group in search("องค์การ", topic_id=topic_id).groups:
+            assert group.kind in (SearchKind.SESSION, SearchKind.NOTE, SearchKind.TAKEAWAY)
+    response = client.get(
+        "/search",
+        query_string={"q": "สุขภาพจิต", "type": "takeaway", "agency": agency_slug},
+    )
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'id="search-group-takeaway"' in html
+    assert 'id="search-group-session"' not in html
+    assert client.get(f"/search?q=องค์การ&topic={topic_slug}").status_code == 200
+
+
+@pytest.mark.parametrize("args", ["type=nothing", "agency=no-such-agency", "topic=no-such-topic"])
+def test_unknown_filter_values_say_so(client, demo, args):
+    response = client.get(f"/search?q=องค์การ&{args}")
+    assert response.status_code == 404
+    assert "search-hit" not in response.get_data(as_text=True)
+    assert "/search?q=" in response.get_data(as_text=True)  # the way back, without filters
+
+
+def test_one_kind_is_paginated(app, client, add_takeaway):
+    for n in range(23):
+        add_takeaway(f"แนวปฏิบัติที่ดีด้านนวัตกรรม ข้อ {n}")
+    page1 = client.get("/search?q=นวัตกรรม&type=takeaway").get_data(as_text=True)
+    page2 = client.get("/search?q=นวัตกรรม&type=takeaway&page=2").get_data(as_text=True)
+    assert page1.count('class="search-hit ') == 20
+    assert page2.count('class="search-hit ') == 3
+    overview = client.get("/search?q=นวัตกรรม").get_data(as_text=True)
+    assert overview.count('class="search-hit ') == 5
+    assert "type=takeaway" in overview  # "show all 23"
+
+
+# --- highlighting ----------------------------------------------------------------------------
+
+
+def test_highlighting_escapes_the_original_text(client, add_takeaway):
+    add_takeaway('<script>alert("x")</script> <b onmouseover=alert(1)>นวัตกรรม</b> & เด่น')
+    html = client.get("/search?q=นวัตกรรม").get_data(as_text=True)
+    assert "<script>alert" not in html
+    assert "<b onmouseover" not in html
+    assert "&lt;script&gt;" in html
+    assert "<mark>นวัตกรรม</mark>" in html
+    query = client.get("/search", query_string={"q": "<img src=x onerror=alert(1)>"})
+    assert "<img src=x" not in query.get_data(as_text=True)
+
+
+def test_snippet_comes_from_the_original_not_the_tokens(app, client, demo):
+    html = client.get("/search?q=ความเป็นธรรม&type=note").get_data(as_text=True)
+    assert "ยึด<mark>ความเป็นธรรม</mark>เป็นปัจจัย" in html
+    assert "ความ เป็น ธรรม" not in html
+
+
+# --- only public content ---------------------------------------------------------------------
+
+
+def test_drafts_are_never_found(app, make_session):
+    draft_session = make_session(status=SessionStatus.DRAFT, title_th="ร่างกิจกรรมลับเฉพาะ")
+    public = make_session(title_th="กิจกรรมเปิดเผย")
+    with app.app_context():
+        db.session.add(
+            Takeaway(
+                session_id=public,
+                kind=TakeawayKind.PRACTICE,
+                statement_th="ข้อสรุปลับเฉพาะ",
+                status=ContentStatus.DRAFT,
+            )
+        )
+        db.session.add(Note(session_id=public, title="บันทึกลับเฉพาะ", body="ลับเฉพาะ"))
+        db.session.commit()
+    assert _found(app, "ลับเฉพาะ") == set()
+    assert ("session", draft_session) not in _found(app, "ร่างกิจกรรม")
+
+
+# --- the index follows every change ----------------------------------------------------------
+
+
+def test_index_follows_edit_delete_and_status(app, make_session, add_takeaway):
+    takeaway_id = add_takeaway("แนวทางเดิมเรื่องงบประมาณ")
+    with app.app_context():
+        takeaway = db.session.get(Takeaway, takeaway_id)
+        takeaway.statement_th = "แนวทางใหม่เรื่องบุคลากร"
+        session_id = takeaway.session_id
+        db.session.commit()
+    assert _found(app, "งบประมาณ") == set()
+    assert ("takeaway", takeaway_id) in _found(app, "บุคลากร")
+
+    with app.app_context():
+        db.session.get(LearningSession, session_id).status = SessionStatus.DRAFT
+        db.session.commit()
+    assert _found(app, "บุคลากร") == set()
+    with app.app_context():
+        db.session.get(LearningSession, session_id).status = SessionStatus.CANCELLED
+        db.session.commit()
+    assert ("takeaway", takeaway_id) in _found(app, "บุคลากร")
+
+    with app.app_context():
+        db.session.delete(db.session.get(Takeaway, takeaway_id))
+        db.session.commit()
+    assert _found(app, "บุคลากร") == set()
+
+
+def test_index_follows_notes_and_their_sections(app, make_session):
+    session_id = make_session()
+    with app.app_context():
+        note = Note(session_id=session_id, title="สรุป", status=ContentStatus.PUBLISHED)
+        note.sections = [NoteSection(heading="ส่วนแรก", body="ระบบแจ้งเตือนอัจฉริยะ")]
+        db.session.add(note)
+        db.session.commit()
+        note_id = note.id
+    assert ("note", note_id) in _found(app, "อัจฉริยะ")
+    with app.app_context():
+        note = db.session.get(Note, note_id)
+        note.sections[0].body = "ระบบจองคิวออนไลน์"
+        db.session.commit()
+    assert _found(app, "อัจฉริยะ") == set()
+    assert ("note", note_id) in _found(app, "จองคิว")
+    with app.app_context():
+        db.session.delete(db.session.get(LearningSession, session_id))
+        db.session.commit()
+        assert (
+            db.session.scalar(
+                select(sa.func.count()).where(SearchDocument.session_id == session_id)
+            )
+            == 0
+        )
+    assert _found(app, "จองคิว") == set()
+
+
+def test_agency_rename_updates_the_documents_that_show_it(app, make_session, add_takeaway):
+    make_session()  # makes agency-1
+    takeaway_id = add_takeaway("ทำงานเชิงรุกกับชุมชน", agency="agency-1")
+    with app.app_context():
+        agency = db.session.scalar(select(Agency).filter_by(slug="agency-1"))
+        agency.name_th = "กรมส่งเสริมความสุขมวลรวม"
+        agency_id = agency.id
+        db.session.commit()
+    found = _found(app, "ความสุขมวลรวม")
+    assert ("agency", agency_id) in found
+    assert ("takeaway", takeaway_id) in found  # attributed to it: its name is part of the match
+    old = _found(app, "หน่วยงาน 1")  # the old name
+    assert ("agency", agency_id) not in old
+    assert ("takeaway", takeaway_id) not in old
+
+
+# --- the command, bad queries, query counts --------------------------------------------------
+
+
+def test_reindex_rebuilds_the_whole_index(app, runner, demo):
+    with app.app_context():
+        db.session.execute(sa.delete(SearchDocument))
+        db.session.commit()
+    assert _found(app, "องค์การ") == set()
+    result = runner.invoke(args=["exchange", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"Search index rebuilt: \d+ documents \(session 2, note 2,", result.output)
+    assert _found(app, "องค์การ")
+
+
+BAD_QUERIES = [
+    "",
+    "   ",
+    "!!!",
+    "?.,;",
+    "ก" * 2000,
+    "word " * 400,
+    '"',
+    '"องค์การ',
+    "*",
+    "องค์การ*",
+    "NEAR",
+    "NEAR(a b)",
+    "AND",
+    "OR",
+    "a OR b",
+    "(",
+    ")",
+    "-",
+    "-องค์การ",
+    "^",
+    ":",
+    "title:องค์การ",
+    "search_fts:x",
+    "'; DROP TABLE search_document; --",
+    "a & b | !c <-> d",
+    "\x00nul",
+    "🙂",
+    "\u0e31\u0e48",  # marks without a consonant
+]
+
+
+@pytest.mark.parametrize("query", BAD_QUERIES)
+def test_bad_queries_answer_sensibly(client, demo, query):
+    response = client.get("/search", query_string={"q": query})
+    assert response.status_code == 200
+    assert "<html" in response.get_data(as_text=True)
+
+
+def test_query_length_and_terms_are_capped():
+    assert len(query_phrases(" ".join(f"w{n}" for n in range(50)))) == MAX_TERMS
+    assert query_phrases("!!! ... ()") == []
+    assert search_tokens("Café ก.พ.ร. 4.0") == "cafe ก พ ร 4 0"
+
+
+def test_search_page_query_count_does_not_grow(client, make_session, add_takeaway, count_queries):
+    add_takeaway("นโยบายนวัตกรรมภาครัฐ")
+    make_session(title_th="นวัตกรรมภาครัฐ 1", description_th="นวัตกรรม")
+    client.get("/search?q=นวัตกรรม")  # warm up
+    few = count_queries(lambda: client.get("/search?q=นวัตกรรม"))
+    for n in range(8):
+        add_takeaway(f"นวัตกรรม ข้อ {n}")
+        make_session(title_th=f"นวัตกรรม {n}", description_th="นวัตกรรม", people=3)
+    assert count_queries(lambda: client.get("/search?q=นวัตกรรม")) == few
+    assert count_queries(lambda: client.get("/search?q=นวัตกรรม&type=takeaway")) <= few
+
+
+def test_header_has_a_labelled_search_box(client):
+    html = client.get("/").get_data(as_text=True)
+    assert re.search(r'<form class="site-search" role="search" method="get" action="/search"', html)
+    assert '<label for="site-search-q"' in html
+
+
+def test_english_page_shows_english_titles(client, demo):
+    html = client.get("/search?q=PMQA&lang=en").get_data(as_text=True)
+    assert "search-hit" in html
+    assert "Search" in html
+
+
+def test_past_and_cancelled_sessions_are_public(app, make_session):
+    start = datetime.now(UTC) - timedelta(days=30)
+    past = make_session(title_th="บทเรียนย้อนหลัง", starts_at=start, ends_at=start + timedelta(1))
+    cancelled = make_session(title_th="บทเรียนที่ยกเลิก", status=SessionStatus.CANCELLED)
+    assert ("session", past) in _found(app, "ย้อนหลัง")
+    assert ("session", cancelled) in _found(app, "ยกเลิก")
