@@ -2,19 +2,24 @@
 
 from exchange.models.agency import Agency, AgencyKind
 from exchange.models.audit import AuditEntry
+from exchange.models.certificate import Certificate
+from exchange.models.feedback import FeedbackAnswer, FeedbackQuestion, FeedbackResponse
 from exchange.models.learning_session import (
     ROLE_ORDER,
     AgendaItem,
     Appearance,
+    AttendanceBasis,
     LearningSession,
     Role,
     SessionFormat,
     SessionStatus,
 )
+from exchange.models.material import Material, Visibility
 from exchange.models.note import ContentStatus, Note, NoteSection, NoteTaker
 from exchange.models.outbox import OutboxMessage, OutboxStatus
 from exchange.models.person import Person
 from exchange.models.registration import Registration, RegistrationStatus
+from exchange.models.reminder import DEFAULT_REMINDERS, Notice, NoticeKind, SessionReminder
 from exchange.models.search import (
     SearchDocument,
     SearchKind,
@@ -26,18 +31,27 @@ from exchange.models.topic import Topic, session_topic, takeaway_topic
 from exchange.models.user import AuthToken, TokenPurpose, User, UserRole, normalise_email
 
 __all__ = [
+    "DEFAULT_REMINDERS",
     "ROLE_ORDER",
     "Agency",
     "AgencyKind",
     "AgendaItem",
     "Appearance",
+    "AttendanceBasis",
     "AuditEntry",
     "AuthToken",
+    "Certificate",
     "ContentStatus",
+    "FeedbackAnswer",
+    "FeedbackQuestion",
+    "FeedbackResponse",
     "LearningSession",
+    "Material",
     "Note",
     "NoteSection",
     "NoteTaker",
+    "Notice",
+    "NoticeKind",
     "OutboxMessage",
     "OutboxStatus",
     "Person",
@@ -47,6 +61,7 @@ __all__ = [
     "SearchDocument",
     "SearchKind",
     "SessionFormat",
+    "SessionReminder",
     "SessionStatus",
     "Takeaway",
     "TakeawayKind",
@@ -54,6 +69,7 @@ __all__ = [
     "Topic",
     "User",
     "UserRole",
+    "Visibility",
     "normalise_email",
     "search_document_agency",
     "search_document_topic",

@@ -17,9 +17,12 @@ from exchange.models.topic import session_topic
 
 if TYPE_CHECKING:
     from exchange.models.agency import Agency
+    from exchange.models.feedback import FeedbackQuestion
+    from exchange.models.material import Material
     from exchange.models.note import Note
     from exchange.models.person import Person
     from exchange.models.registration import Registration
+    from exchange.models.reminder import SessionReminder
     from exchange.models.takeaway import Takeaway
     from exchange.models.topic import Topic
 
@@ -34,6 +37,14 @@ class SessionFormat(enum.StrEnum):
     ONLINE = "online"
     ONSITE = "onsite"
     HYBRID = "hybrid"
+
+
+class AttendanceBasis(enum.StrEnum):
+    """What counts as having attended, for follow-ups and certificates."""
+
+    EITHER = "either"  # checked in at the door or joined online
+    CHECK_IN = "check_in"
+    ONLINE = "online"
 
 
 class Role(enum.StrEnum):
@@ -84,6 +95,8 @@ class LearningSession(Bilingual, db.Model):
     registration_closes_at: Mapped[datetime | None]
     status: Mapped[SessionStatus] = mapped_column(default=SessionStatus.DRAFT)
     ical_sequence: Mapped[int] = mapped_column(default=0)
+    recording_url: Mapped[str] = mapped_column(String(1000), default="")
+    attendance_basis: Mapped[AttendanceBasis] = mapped_column(default=AttendanceBasis.EITHER)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -110,6 +123,25 @@ class LearningSession(Bilingual, db.Model):
         cascade="all, delete-orphan",
         passive_deletes=True,
         order_by="Takeaway.position",
+    )
+
+    reminders: Mapped[list[SessionReminder]] = relationship(
+        back_populates="learning_session",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="SessionReminder.minutes_before.desc()",
+    )
+    materials: Mapped[list[Material]] = relationship(
+        back_populates="learning_session",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Material.position",
+    )
+    feedback_questions: Mapped[list[FeedbackQuestion]] = relationship(
+        back_populates="learning_session",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="FeedbackQuestion.position",
     )
 
     @validates("timezone")

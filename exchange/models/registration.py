@@ -46,6 +46,10 @@ class Registration(db.Model):
     confirmed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     checked_in_at: Mapped[datetime | None]
+    # Online attendance: opening the personal join link (/j/<token>) during the session.
+    joined_online_at: Mapped[datetime | None]  # the first time
+    last_joined_at: Mapped[datetime | None]
+    join_count: Mapped[int] = mapped_column(default=0)
 
     learning_session: Mapped[LearningSession] = relationship(back_populates="registrations")
     user: Mapped[User] = relationship()
