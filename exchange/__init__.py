@@ -121,10 +121,14 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.admin import bp as admin_bp
     from exchange.agencies import bp as agencies_bp
     from exchange.auth import bp as auth_bp
+    from exchange.certificates import bp as certificates_bp
     from exchange.directory import bp as directory_bp
+    from exchange.feedback import bp as feedback_bp
     from exchange.ics import bp as ics_bp
+    from exchange.join import bp as join_bp
     from exchange.knowledge import bp as knowledge_bp
     from exchange.main import bp as main_bp
+    from exchange.materials import bp as materials_bp
     from exchange.me import bp as me_bp
     from exchange.organiser import bp as organiser_bp
     from exchange.registration import bp as registration_bp
@@ -145,6 +149,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/manage")  # /manage/outbox
     app.register_blueprint(directory_bp, url_prefix="/manage")  # agencies, people, topics
     app.register_blueprint(search_bp)  # /search
+    app.register_blueprint(join_bp)  # /j/<token>
+    app.register_blueprint(materials_bp)  # session materials and their files
+    app.register_blueprint(feedback_bp)  # the evaluation after a session
+    app.register_blueprint(certificates_bp)  # /certificates/<code> and the PDFs
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -1,0 +1,3 @@
+from exchange.certificates.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from exchange.feedback.views import bp
+
+__all__ = ["bp"]

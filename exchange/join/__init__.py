@@ -1,0 +1,5 @@
+"""/j/<token>: a registrant's personal join link."""
+
+from exchange.join.views import bp
+
+__all__ = ["bp"]

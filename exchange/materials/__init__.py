@@ -1,0 +1,3 @@
+from exchange.materials.views import bp
+
+__all__ = ["bp"]
