@@ -111,6 +111,56 @@ def deliver_mail_command(once: bool, interval: float, limit: int) -> None:
         click.echo("Stopped.")
 
 
+@exchange_cli.command("worker")
+@click.option("--once", is_flag=True, help="Run one round, then exit (for cron).")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=1),
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait between rounds.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Messages per batch.",
+)
+def worker_command(once: bool, interval: float, limit: int) -> None:
+    """Deliver the outbox, then send due reminders and follow-ups; run several at once safely."""
+    import time
+
+    from flask import current_app
+
+    from exchange.services.followups import run_round
+
+    if not current_app.config.get("SERVER_NAME"):
+        raise click.UsageError(
+            "Set FLASK_SERVER_NAME to the site's host (and FLASK_PREFERRED_URL_SCHEME=https):"
+            " reminders and follow-ups carry full links."
+        )
+    try:
+        while True:
+            try:
+                report = run_round(utcnow(), limit=limit)
+            except Exception as exc:  # e.g. the database restarting: try again next round
+                current_app.logger.exception("worker: the round failed")
+                click.echo(f"{utcnow():%Y-%m-%d %H:%M:%S}Z the round failed: {exc}", err=True)
+                if once:
+                    raise SystemExit(1) from exc
+                report = None
+            finally:
+                db.session.remove()
+            if report is not None and (once or report.did_something):
+                click.echo(f"{utcnow():%Y-%m-%d %H:%M:%S}Z {report}")
+            if once:
+                return
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+
+
 @exchange_cli.command("reindex")
 def reindex_command() -> None:
     """Rebuild the search index from the database (after a PyThaiNLP upgrade or bulk edits)."""

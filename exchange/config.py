@@ -38,6 +38,7 @@ class DefaultConfig:
     HOME_UPCOMING = 6
     HOME_SUMMARIES = 4
     FEED_ENTRIES = 20  # newest summaries in /feed.atom
+    FEEDBACK_OPEN_DAYS = 30  # the evaluation stays open this long after a session ends
     HOME_TAKEAWAYS = 6
 
     # Outgoing mail (exchange/services/mail.py). Every e-mail is first written to the outbox
@@ -57,6 +58,9 @@ class DefaultConfig:
     MAIL_DELIVER_AFTER_REQUEST: bool | None = None  # None = when app.debug (`flask run --debug`)
     MAIL_OUTBOX_PER_PAGE = 50  # the admin list at /manage/outbox
     REGISTRANTS_PER_PAGE = 100  # the organiser list at /manage/sessions/<slug>/registrations
+    # Personal join links (/j/<token>): opening one from this many minutes before the start
+    # until the end records online attendance (exchange/services/join_links.py).
+    JOIN_OPENS_MINUTES = 30
 
     # Calendars (exchange/ics/). The UID domain names every session's calendar entry forever:
     # set it once (None: SERVER_NAME's host, else "learning-exchange.local") and never change it.
@@ -69,3 +73,8 @@ class DefaultConfig:
     ICS_EVENT_CACHE_ENTRIES = 20000  # single events kept, so a change rebuilds one event ...
     ICS_CACHE_BYTES = 32 * 1024 * 1024  # ... and at most this many bytes in each of the two
     FEED_PAST_DAYS = 30  # feeds hold sessions that ended at most this many days ago
+
+    # Materials (exchange/services/materials.py): uploaded slides, PDFs, images, office files.
+    # MAX_CONTENT_LENGTH (every request body) is derived from MAX_UPLOAD_MB unless set itself.
+    MAX_UPLOAD_MB = 25
+    UPLOAD_FOLDER: str | None = None  # None: instance/uploads (keep it out of static/)

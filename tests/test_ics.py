@@ -69,6 +69,16 @@ def token_of(app, user_id: int) -> str | None:
         return db.session.get(User, user_id).calendar_token
 
 
+def join_link_of(app, session_id: int, user_id: int) -> str:
+    """The registrant's personal join link, which calendars carry instead of the platform's."""
+    with app.app_context():
+        token = db.session.scalar(
+            sa.select(Registration.join_token).filter_by(session_id=session_id, user_id=user_id)
+        )
+    assert token
+    return f"http://localhost/j/{token}"
+
+
 # --- Files ------------------------------------------------------------------------------------
 
 
@@ -282,9 +292,10 @@ def test_personal_feed_has_seats_with_join_link_and_waitlist_places_tentative(
     confirmed = events[f"session-{seat}@{domain}"]
     waiting = events[f"session-{queue}@{domain}"]
     assert confirmed["status"] == "CONFIRMED"
-    assert JOIN in confirmed["description"]
+    assert join_link_of(app, seat, user_id) in confirmed["description"]  # the personal link ...
+    assert JOIN not in feed.data.replace(b"\r\n ", b"").decode()  # ... never the platform's
     assert waiting["status"] == "TENTATIVE"
-    assert JOIN not in waiting["description"]
+    assert "/j/" not in waiting["description"]
     assert "waitlist" in waiting["description"]  # in the owner's language (English)
     assert confirmed["summary"] == "Session 1"
     assert str(parsed["calendar"]["X-WR-CALNAME"]) == "Learning Exchange: my sessions"
@@ -546,7 +557,8 @@ def test_confirmation_carries_a_request_invite_for_the_participant(
     assert params["ROLE"] == "REQ-PARTICIPANT"
     assert params["CN"] == "สมชาย ใจดี"
     assert event["organizer"] == "mailto:no-reply@localhost"
-    assert JOIN in event["description"]  # the recipient has a seat
+    assert join_link_of(app, session_id, user_id) in event["description"]  # they have a seat
+    assert JOIN not in data.replace(b"\r\n ", b"").decode()  # the personal link, not this
     assert event["stamp"] >= before  # "now", not the session's last change
     [js_event] = parsed["icaljs"]["events"]
     assert js_event["attendees"][0]["partstat"] == "NEEDS-ACTION"

@@ -209,6 +209,7 @@ def test_list_shows_title_counts_and_order(client, world, lineup):
         "Awaiting e-mail confirmation": "1",
         "Cancelled": "1",
         "Checked in": "0",
+        "Joined online": "0",
         "Seats left": "0",
     }
     assert "No. 1 in line" in html
@@ -415,6 +416,9 @@ def test_csv_export(app, client, world, lineup):
         "Registered at",
         "Confirmed at",
         "Checked in at",
+        "Joined online at",
+        "Last joined online at",
+        "Times joined online",
     ]
     by_name = {row[0]: row for row in rows[1:]}
     assert [row[0] for row in rows[1:]] == [
@@ -429,6 +433,7 @@ def test_csv_export(app, client, world, lineup):
     assert checked_in.utcoffset() == timedelta(hours=7)
     assert by_name["Alice"][7].endswith("+07:00")
     assert by_name["Bob"][8] == ""
+    assert by_name["Alice"][9:] == ["", "", "0"]  # came to the door, did not join online
     assert by_name["Frank"][4] == "Cancelled"
     assert thai
 

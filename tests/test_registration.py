@@ -291,18 +291,25 @@ def test_join_link_only_for_confirmed_registrants_and_organisers(
     own_organiser = make_user(role="organiser", agency_id=organiser_agency)
     other_organiser = make_user(role="organiser", agency_id=None)
     admin = make_user(role="admin")
-    for user_id, sees in [
-        (confirmed, True),
-        (waitlisted, False),
-        (bystander, False),
-        (own_organiser, True),
-        (other_organiser, False),
-        (admin, True),
+    # A confirmed registrant gets their personal link (/j/<token>); organisers the platform's.
+    for user_id, sees, personal in [
+        (confirmed, False, True),
+        (waitlisted, False, False),
+        (bystander, False, False),
+        (own_organiser, True, False),
+        (other_organiser, False, False),
+        (admin, True, False),
     ]:
         login_as(client, user_id)
-        assert (JOIN in client.get("/sessions/s").get_data(as_text=True)) is sees, user_id
+        page = client.get("/sessions/s").get_data(as_text=True)
+        assert (JOIN in page) is sees, user_id
+        assert ("/j/" in page) is personal, user_id
         assert JOIN not in client.get("/sessions").get_data(as_text=True)
         assert JOIN not in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        token = db.session.scalar(select(Registration.join_token).filter_by(user_id=confirmed))
+    login_as(client, confirmed)
+    assert f"/j/{token}" in client.get("/sessions/s").get_data(as_text=True)
 
 
 def test_confirmation_email_carries_the_join_link_only_with_a_seat(
@@ -312,7 +319,15 @@ def test_confirmation_email_carries_the_join_link_only_with_a_seat(
     register(client, make_user("a@agency.go.th"), "s")
     register(client, make_user("b@agency.go.th"), "s")
     bodies = {to: body for to, _, body in outbox()}
-    assert JOIN in bodies["a@agency.go.th"]
+    with app.app_context():
+        token = db.session.scalar(
+            select(Registration.join_token)
+            .join(Registration.user)
+            .filter_by(email="a@agency.go.th")
+        )
+    assert f"http://localhost/j/{token}" in bodies["a@agency.go.th"]  # the personal link ...
+    assert JOIN not in bodies["a@agency.go.th"]  # ... never the platform's own
+    assert "/j/" not in bodies["b@agency.go.th"]
     assert JOIN not in bodies["b@agency.go.th"]
 
 

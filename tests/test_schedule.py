@@ -119,7 +119,8 @@ def test_rescheduling_sends_every_seat_holder_an_update_with_a_higher_sequence(
         assert event["sequence"] == 1
         assert event["start"] == int(later.timestamp())
         assert event["end"] == int((later + timedelta(hours=2)).timestamp())
-        assert JOIN in event["description"]
+        assert "/j/" in event["description"]  # the personal join link ...
+        assert JOIN not in message.ics.replace("\r\n ", "")  # ... not the platform's own
     thai = next(m for m in messages if m.to_address == "thai@agency.go.th")
     assert thai.subject.startswith("เปลี่ยนแปลง")  # in the recipient's language
     assert "วันหรือเวลา" in thai.body_text
@@ -259,6 +260,7 @@ def test_cancelling_sends_cancel_to_seats_and_a_message_to_everyone_waiting(
         assert event["sequence"] == 1
         assert event["status"] == "CANCELLED"
         assert JOIN not in message.ics
+        assert "/j/" not in message.ics  # nor a personal link to a cancelled session
         assert "วิทยากรติดภารกิจด่วน" in message.body_text
     for address in ("english@agency.go.th", "pending@agency.go.th"):
         assert (messages[address].ics, messages[address].ics_method) == ("", "")

@@ -40,6 +40,8 @@ def action_label(action: str) -> str:
         "person_remove": _("Person removed"),
         "check_in": _("Checked in at the door"),
         "check_in_undo": _("Check-in undone"),
+        "reminder_add": _("Reminder added"),
+        "reminder_remove": _("Reminder removed"),
         "note_create": _("Summary written"),
         "note_update": _("Summary changed"),
         "note_publish": _("Summary published"),

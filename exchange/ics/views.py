@@ -23,7 +23,7 @@ from exchange.db import db, utcnow
 from exchange.ics import builder
 from exchange.ics.cache import BytesCache
 from exchange.models import Agency, LearningSession, Topic
-from exchange.services import calendars
+from exchange.services import calendars, join_links
 from exchange.services.sessions import PUBLIC_STATUSES
 
 bp = Blueprint("ics", __name__)
@@ -91,7 +91,8 @@ def topic_feed(slug: str) -> Response:
 
 @bp.get("/me/calendar/<token>.ics")
 def personal_feed(token: str) -> Response:
-    """The owner's confirmed seats (with the join link) and waitlist places (TENTATIVE)."""
+    """The owner's confirmed seats (with their personal join links) and waitlist places
+    (TENTATIVE)."""
     user = calendars.user_by_calendar_token(token)
     if user is None or not user.active:
         abort(404)
@@ -100,15 +101,19 @@ def personal_feed(token: str) -> Response:
 
     def build() -> bytes:
         registrations = calendars.personal_registrations(user.id, now)
+        made_tokens = join_links.ensure_join_tokens(registrations)  # rows from before them
         with force_locale(language):
             name = _("Learning Exchange: my sessions")
-        return builder.build_feed(
+        body = builder.build_feed(
             calendars.personal_entries(registrations, language),
             settings=calendars.settings(),
             wording=calendars.wording(language),
             name=name,
             event_cache=_cache("ics_event_cache"),
         )
+        if made_tokens:
+            db.session.commit()  # before the bytes are cached: their links must work
+        return body
 
     version = calendars.personal_version(user.id, now)
     response = _respond(("me", user.id), version, language, build, private=True)

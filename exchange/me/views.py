@@ -11,7 +11,8 @@ from exchange.db import db, utcnow
 from exchange.forms import ConfirmForm, fill_agency_choices
 from exchange.i18n import remember_language
 from exchange.me.forms import PasswordForm, ProfileForm
-from exchange.services import calendars
+from exchange.services import calendars, join_links
+from exchange.services import certificates as certificates_service
 from exchange.services import notes as notes_service
 from exchange.services import registration as registration_service
 
@@ -28,21 +29,28 @@ def index() -> str:
     past.reverse()  # the latest past session first
     had_token = bool(current_user.calendar_token)
     token = calendars.calendar_token(current_user._get_current_object())  # made on first visit
-    if not had_token:
-        db.session.commit()
+    made_join_tokens = join_links.ensure_join_tokens(upcoming)  # rows from before personal links
+    join_urls = {r.id: join_links.personal_link_for(r) for r in upcoming}
     feed_url = url_for("ics.personal_feed", token=token, _external=True)
-    return render_template(
+    page = render_template(
         "me/index.html",
         upcoming=upcoming,
         past=past,
         places=registration_service.waitlist_places(registrations),
+        join_urls=join_urls,
         now=now,
         button_form=ConfirmForm(),
         feed_url=feed_url,
         feed_webcal=calendars.webcal(feed_url),
         feed_google=calendars.google_subscribe_link(feed_url),
         note_sessions=notes_service.sessions_taking_notes(current_user.id),
+        certifiable={  # from what is loaded: no query per registration
+            r.id for r in past if certificates_service.refusal(r, current_user.id, now) is None
+        },
     )
+    if not had_token or made_join_tokens:
+        db.session.commit()  # after rendering, which may then use every loaded row unexpired
+    return page
 
 
 @bp.post("/calendar/regenerate")

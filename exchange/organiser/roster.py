@@ -90,6 +90,9 @@ def csv_header() -> list[str]:
         _("Registered at"),
         _("Confirmed at"),
         _("Checked in at"),
+        _("Joined online at"),
+        _("Last joined online at"),
+        _("Times joined online"),
     ]
 
 
@@ -115,6 +118,9 @@ def csv_rows(
             when(registration.queued_at),
             when(registration.confirmed_at),
             when(registration.checked_in_at),
+            when(registration.joined_online_at),
+            when(registration.last_joined_at),
+            str(registration.join_count),
         ]
 
 

@@ -19,11 +19,13 @@ from exchange.models import (
     LearningSession,
     Person,
     Role,
+    SessionReminder,
     SessionStatus,
     Topic,
 )
 from exchange.services import audit, directory
 from exchange.services.directory import PersonData
+from exchange.services.reminders import default_reminders
 from exchange.services.slugs import slugify, unique_slug
 
 
@@ -56,7 +58,9 @@ def create_session(fields: dict, topics: list[Topic], *, user_id: int) -> Learni
         )
     elif slug_taken(fields["slug"]):
         raise AuthoringError(_("Another session already uses this address."), field="slug")
-    learning_session = LearningSession(status=SessionStatus.DRAFT, topics=topics, **fields)
+    learning_session = LearningSession(
+        status=SessionStatus.DRAFT, topics=topics, reminders=default_reminders(), **fields
+    )
     db.session.add(learning_session)
     db.session.flush()
     audit.record("create", learning_session, user_id=user_id, summary=learning_session.title_th)
@@ -108,6 +112,7 @@ def duplicate_session(
         registration_closes_at=_shifted(source.registration_closes_at, shift),
         status=SessionStatus.DRAFT,
         topics=list(source.topics),
+        reminders=[SessionReminder(minutes_before=r.minutes_before) for r in source.reminders],
     )
     items = {}
     for item in source.agenda_items:

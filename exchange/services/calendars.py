@@ -33,6 +33,7 @@ from exchange.models import (
     User,
     session_topic,
 )
+from exchange.services import join_links
 from exchange.services.sessions import PUBLIC_STATUSES, took_part
 
 # Part of every ETag: raise it when the builder's output changes, so clients fetch it anew.
@@ -251,7 +252,8 @@ def personal_registrations(user_id: int, now: datetime) -> list[Registration]:
 
 
 def personal_entries(registrations: list[Registration], language: str) -> list[builder.Entry]:
-    """A confirmed seat comes with the join link; a waitlist place is TENTATIVE, without it."""
+    """A confirmed seat comes with the personal join link; a waitlist place is TENTATIVE,
+    without it. Give the registrations their tokens first (``join_links.ensure_join_tokens``)."""
     entries = []
     for registration in registrations:
         learning_session = registration.learning_session
@@ -263,7 +265,7 @@ def personal_entries(registrations: list[Registration], language: str) -> list[b
             builder.Entry(
                 learning_session,
                 session_url(learning_session, language),
-                join_url=learning_session.join_url if confirmed else "",
+                join_url=join_links.personal_link_for(registration),
                 tentative=not confirmed,
                 stamp=changed,
             )
@@ -316,13 +318,15 @@ def invite(
     now: datetime,
     *,
     language: str | None = None,
+    join_url: str = "",
 ) -> str:
-    """The REQUEST (with the join link: the recipient has a seat) or CANCEL for one person."""
+    """The REQUEST or CANCEL for one person; a REQUEST carries *join_url*, the recipient's
+    personal join link (``join_links.personal_link_for``), never the platform's own."""
     language = feed_language(language or user.locale)
     entry = builder.Entry(
         learning_session,
         session_url(learning_session, language),
-        join_url=learning_session.join_url if method == builder.REQUEST else "",
+        join_url=join_url if method == builder.REQUEST else "",
     )
     return builder.build_invite(
         entry,

@@ -37,6 +37,7 @@ from exchange.models import (
     TakeawayKind,
     Topic,
 )
+from exchange.services.reminders import default_reminders
 
 TIMEZONE = "Asia/Bangkok"
 
@@ -1257,6 +1258,7 @@ class _Loader:
             status=SessionStatus.PUBLISHED,
             ical_sequence=0,
             topics=[self.topics[slug] for slug in seed.topics],
+            reminders=default_reminders(),  # not counted in `created`: settings, not content
         )
         self._new(learning_session)
 

@@ -81,6 +81,7 @@ class Counts:
     pending: int = 0
     cancelled: int = 0
     checked_in: int = 0
+    joined_online: int = 0  # opened their personal join link during the session
 
 
 def counts(session_id: int) -> Counts:
@@ -90,17 +91,19 @@ def counts(session_id: int) -> Counts:
             Registration.status,
             func.count(),
             func.count(Registration.checked_in_at),
+            func.count(Registration.joined_online_at),
         )
         .where(Registration.session_id == session_id)
         .group_by(Registration.status)
     ).all()
-    by_status = {status: n for status, n, _ in rows}
+    by_status = {status: n for status, n, _, _ in rows}
     return Counts(
         confirmed=by_status.get(RegistrationStatus.CONFIRMED, 0),
         waitlisted=by_status.get(RegistrationStatus.WAITLISTED, 0),
         pending=by_status.get(RegistrationStatus.PENDING, 0),
         cancelled=by_status.get(RegistrationStatus.CANCELLED, 0),
-        checked_in=sum(checked for _, _, checked in rows),
+        checked_in=sum(checked for _, _, checked, _ in rows),
+        joined_online=sum(joined for _, _, _, joined in rows),
     )
 
 
@@ -399,16 +402,18 @@ def notify(
     """Queue the e-mail for this change, in the participant's language, in this transaction.
 
     *invite* (REQUEST or CANCEL) attaches the calendar invite for the session, stamped *now*:
-    one event with the participant as ATTENDEE, the join link in a REQUEST.
+    one event with the participant as ATTENDEE, their personal join link in a REQUEST.
     """
     from exchange.services import calendars
+    from exchange.services.join_links import personal_link_for
     from exchange.services.mail import queue_mail
 
     user = db.session.get(User, registration.user_id)
     learning_session = db.session.get(LearningSession, registration.session_id)
     assert user is not None
     assert learning_session is not None
-    confirmed = registration.status is RegistrationStatus.CONFIRMED
+    # The personal link (/j/<token>), never the platform's: it follows the organiser's changes.
+    join_url = personal_link_for(registration)
     queue_mail(
         to_address=user.email,
         to_name=user.display_name,
@@ -420,8 +425,10 @@ def notify(
         user=user,
         session_url=url_for("sessions.detail", slug=learning_session.slug, _external=True),
         me_url=url_for("me.index", _external=True),
-        join_url=learning_session.join_url if confirmed else "",
-        ics=calendars.invite(learning_session, user, invite, now) if invite else "",
+        join_url=join_url,
+        ics=calendars.invite(learning_session, user, invite, now, join_url=join_url)
+        if invite
+        else "",
         ics_method=invite,
         **extra,
     )

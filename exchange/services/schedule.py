@@ -34,18 +34,21 @@ from exchange.models import (
 )
 from exchange.models.learning_session import is_known_timezone
 from exchange.services import calendars
+from exchange.services.join_links import personal_link_for
 from exchange.services.registration import lock_session
 
-# What a calendar shows, grouped as the e-mail names them.
+# What a calendar shows, grouped as the e-mail names them. Not the platform link: registrants
+# have their personal link (/j/<token>), which follows a new one without anything re-sent.
 CHANGE_GROUPS = {
     "time": frozenset({"starts_at", "ends_at", "timezone"}),
-    "place": frozenset({"format", "venue", "platform", "join_url"}),
+    "place": frozenset({"format", "venue", "platform"}),
     "title": frozenset({"title_th", "title_en"}),
 }
 CALENDAR_FIELDS = frozenset().union(*CHANGE_GROUPS.values())
 # What update_session may set. Status goes through cancel_session (or the organiser's publish
 # step); the sequence and the timestamps are ours.
 EDITABLE_FIELDS = CALENDAR_FIELDS | {
+    "join_url",
     "slug",
     "description_th",
     "description_en",
@@ -201,7 +204,7 @@ def _tell(
 
     user = registration.user
     language = calendars.feed_language(user.locale)
-    seat = registration.status is RegistrationStatus.CONFIRMED
+    join_url = personal_link_for(registration)  # never the platform's own link
     queue_mail(
         to_address=user.email,
         to_name=user.display_name,
@@ -213,8 +216,10 @@ def _tell(
         user=user,
         session_url=url_for("sessions.detail", slug=locked.slug, _external=True),
         me_url=url_for("me.index", _external=True),
-        join_url=locked.join_url if seat and locked.status is SessionStatus.PUBLISHED else "",
-        ics=calendars.invite(locked, user, invite, now, language=language) if invite else "",
+        join_url=join_url,
+        ics=calendars.invite(locked, user, invite, now, language=language, join_url=join_url)
+        if invite
+        else "",
         ics_method=invite,
         **context,
     )

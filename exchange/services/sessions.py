@@ -131,6 +131,7 @@ def session_page(slug: str, *, include_drafts: bool = False) -> LearningSession 
         joinedload(LearningSession.organiser).joinedload(Agency.parent),
         selectinload(LearningSession.topics),
         selectinload(LearningSession.agenda_items),
+        selectinload(LearningSession.materials),
         selectinload(LearningSession.appearances).options(
             joinedload(Appearance.person),
             joinedload(Appearance.agency).joinedload(Agency.parent),

@@ -9,11 +9,11 @@ from sqlalchemy import select
 from exchange.db import db, utcnow
 from exchange.forms import ConfirmForm, fill_agency_choices
 from exchange.i18n import current_language
-from exchange.models import Agency, RegistrationStatus, Topic
+from exchange.models import Agency, Topic
 from exchange.pagination import paginate
 from exchange.permissions import can_manage_session
 from exchange.registration.forms import GuestRegistrationForm
-from exchange.services import calendars, knowledge, sessions
+from exchange.services import calendars, join_links, knowledge, sessions
 from exchange.services import registration as registration_service
 
 bp = Blueprint("sessions", __name__)
@@ -85,13 +85,15 @@ def render_detail(
     if guest_form is None and not current_user.is_authenticated and closed is None:
         guest_form = GuestRegistrationForm(formdata=None)
         fill_agency_choices(guest_form.agency)
+    # A registration from before personal links gets its token now (committed after rendering).
+    made_token = join_links.ensure_join_tokens([mine] if mine else [])
     counts = registration_service.counts(learning_session.id)
     capacity = learning_session.capacity
     can_manage = can_manage_session(current_user, learning_session)
     language = current_language()
     lang = {} if language == current_app.config["BABEL_DEFAULT_LOCALE"] else {"lang": language}
     feed_url = url_for("ics.feed", _external=True, **lang)
-    return render_template(
+    page = render_template(
         "sessions/detail.html",
         s=learning_session,
         now=now,
@@ -106,13 +108,14 @@ def render_detail(
         counts=counts,
         seats_left=None if capacity is None else max(0, capacity - counts.confirmed),
         can_manage=can_manage,
-        show_join=bool(
-            learning_session.join_url
-            and (can_manage or (mine and mine.status is RegistrationStatus.CONFIRMED))
-        ),
+        show_join=bool(learning_session.join_url and can_manage),  # the platform's own link
+        my_join_url=join_links.personal_link_for(mine),
         guest_form=guest_form,
         button_form=ConfirmForm(),
         ics_url=url_for("ics.session_file", slug=learning_session.slug, **lang),
         feed_webcal=calendars.webcal(feed_url),
         calendar_links=calendars.add_to_calendar_links(learning_session, language),
     )
+    if made_token:
+        db.session.commit()
+    return page
