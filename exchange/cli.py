@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from typing import Any
+
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from exchange.db import db, utcnow
@@ -16,8 +21,6 @@ exchange_cli = AppGroup("exchange", help="Learning Exchange commands.")
 @click.option("--password", default=None, help="Password for a new account (else prompted).")
 def create_admin_command(email: str, name: str, password: str | None) -> None:
     """Create an admin account for EMAIL, or make the existing account an admin."""
-    from flask import current_app
-
     from exchange.models import UserRole
     from exchange.services import accounts
 
@@ -81,31 +84,51 @@ def demo_command(if_empty: bool) -> None:
 )
 def deliver_mail_command(once: bool, interval: float, limit: int) -> None:
     """Send the e-mail waiting in the outbox; run several at once safely."""
-    import time
-
-    from flask import current_app
-
     from exchange.services.mail import deliver_pending
 
     if not current_app.config.get("MAIL_SERVER"):
         click.echo("MAIL_SERVER is not set: messages stay in the outbox (see /manage/outbox).")
         return
+    _run_rounds(
+        "deliver-mail",
+        lambda: deliver_pending(limit),
+        once=once,
+        interval=interval,
+        busy=lambda report: report.attempted > 0,
+        more_now=lambda report: report.attempted >= limit,  # more may be due at once
+    )
+
+
+def _run_rounds(
+    name: str,
+    step: Callable[[], Any],
+    *,
+    once: bool,
+    interval: float,
+    busy: Callable[[Any], bool],
+    more_now: Callable[[Any], bool] = lambda report: False,
+) -> None:
+    """The loop of the long-running commands: run *step*, print what it did, pause, again.
+    A failed round (e.g. the database restarting) is logged and retried next round; with
+    --once it ends the command with exit status 1, so cron notices."""
     try:
         while True:
+            report = None
             try:
-                report = deliver_pending(limit)
-            except Exception as exc:  # e.g. the database restarting: try again next round
-                current_app.logger.exception("deliver-mail: the batch failed")
-                click.echo(f"{utcnow():%Y-%m-%d %H:%M:%S}Z the batch failed: {exc}", err=True)
-                report = None
+                report = step()
+            except Exception as exc:
+                current_app.logger.exception("%s: the round failed", name)
+                click.echo(f"{utcnow():%Y-%m-%d %H:%M:%S}Z the round failed: {exc}", err=True)
+                if once:
+                    raise SystemExit(1) from exc
             finally:
                 db.session.remove()
-            if report is not None and (once or report.attempted):
+            if report is not None and (once or busy(report)):
                 click.echo(f"{utcnow():%Y-%m-%d %H:%M:%S}Z {report}")
-            full = report is not None and report.attempted >= limit  # more may be due at once
-            if once and not full:
+            again = report is not None and more_now(report)
+            if once and not again:
                 return
-            if not full:
+            if not again:
                 time.sleep(interval)
     except KeyboardInterrupt:
         click.echo("Stopped.")
@@ -129,10 +152,6 @@ def deliver_mail_command(once: bool, interval: float, limit: int) -> None:
 )
 def worker_command(once: bool, interval: float, limit: int) -> None:
     """Deliver the outbox, then send due reminders and follow-ups; run several at once safely."""
-    import time
-
-    from flask import current_app
-
     from exchange.services.followups import run_round
 
     if not current_app.config.get("SERVER_NAME"):
@@ -140,25 +159,13 @@ def worker_command(once: bool, interval: float, limit: int) -> None:
             "Set FLASK_SERVER_NAME to the site's host (and FLASK_PREFERRED_URL_SCHEME=https):"
             " reminders and follow-ups carry full links."
         )
-    try:
-        while True:
-            try:
-                report = run_round(utcnow(), limit=limit)
-            except Exception as exc:  # e.g. the database restarting: try again next round
-                current_app.logger.exception("worker: the round failed")
-                click.echo(f"{utcnow():%Y-%m-%d %H:%M:%S}Z the round failed: {exc}", err=True)
-                if once:
-                    raise SystemExit(1) from exc
-                report = None
-            finally:
-                db.session.remove()
-            if report is not None and (once or report.did_something):
-                click.echo(f"{utcnow():%Y-%m-%d %H:%M:%S}Z {report}")
-            if once:
-                return
-            time.sleep(interval)
-    except KeyboardInterrupt:
-        click.echo("Stopped.")
+    _run_rounds(
+        "worker",
+        lambda: run_round(utcnow(), limit=limit),
+        once=once,
+        interval=interval,
+        busy=lambda report: report.did_something,
+    )
 
 
 @exchange_cli.command("reindex")

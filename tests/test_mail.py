@@ -480,6 +480,18 @@ def test_deliver_mail_without_a_server_says_so(app):
     assert "MAIL_SERVER is not set" in result.output
 
 
+def test_deliver_mail_once_reports_a_failed_round(mail_app, monkeypatch):
+    """The same loop as the worker's: a failed --once round is logged and exits 1 for cron."""
+
+    def broken(limit: int) -> None:
+        raise RuntimeError("database restarting")
+
+    monkeypatch.setattr("exchange.services.mail.deliver_pending", broken)
+    result = mail_app.test_cli_runner().invoke(args=["exchange", "deliver-mail", "--once"])
+    assert result.exit_code == 1
+    assert "the round failed: database restarting" in result.output
+
+
 def test_deliver_mail_bad_usage_exits_non_zero(mail_app):
     result = mail_app.test_cli_runner().invoke(args=["exchange", "deliver-mail", "--interval", "0"])
     assert result.exit_code == 2
