@@ -6,10 +6,13 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from exchange.db import db, utcnow
+from exchange.models.learning_session import AttendanceBasis
 
 if TYPE_CHECKING:
     from exchange.models.agency import Agency
@@ -54,3 +57,26 @@ class Registration(db.Model):
     learning_session: Mapped[LearningSession] = relationship(back_populates="registrations")
     user: Mapped[User] = relationship()
     agency: Mapped[Agency | None] = relationship()
+
+    @hybrid_method
+    def attended(self, basis: AttendanceBasis) -> bool:
+        """Whether the registrant attended as the session counts it (door, online or either);
+        on the class, the same rule as SQL for queries."""
+        door = self.checked_in_at is not None
+        online = self.joined_online_at is not None
+        if basis is AttendanceBasis.CHECK_IN:
+            return door
+        if basis is AttendanceBasis.ONLINE:
+            return online
+        return door or online
+
+    @attended.expression
+    @classmethod
+    def _attended_clause(cls, basis: AttendanceBasis) -> sa.ColumnElement[bool]:
+        door = cls.checked_in_at.is_not(None)
+        online = cls.joined_online_at.is_not(None)
+        if basis is AttendanceBasis.CHECK_IN:
+            return door
+        if basis is AttendanceBasis.ONLINE:
+            return online
+        return sa.or_(door, online)

@@ -13,7 +13,6 @@ from sqlalchemy.orm import joinedload
 
 from exchange.db import db
 from exchange.models import (
-    AttendanceBasis,
     Certificate,
     LearningSession,
     Registration,
@@ -38,17 +37,6 @@ class Refusal(enum.StrEnum):
     NOT_ATTENDED = "not_attended"
 
 
-def has_attended(registration: Registration, basis: AttendanceBasis) -> bool:
-    """Whether the registration shows attendance as the session counts it (no query)."""
-    at_door = registration.checked_in_at is not None
-    online = registration.joined_online_at is not None
-    if basis is AttendanceBasis.CHECK_IN:
-        return at_door
-    if basis is AttendanceBasis.ONLINE:
-        return online
-    return at_door or online
-
-
 def refusal(registration: Registration | None, user_id: int, now: datetime) -> Refusal | None:
     """None if *user_id* may have a certificate for *registration*, else why not (no query
     beyond the registration's session, which callers load with it)."""
@@ -63,7 +51,7 @@ def refusal(registration: Registration | None, user_id: int, now: datetime) -> R
         return Refusal.NOT_CONFIRMED
     if learning_session.ends_at > now:
         return Refusal.NOT_ENDED
-    if not has_attended(registration, learning_session.attendance_basis):
+    if not registration.attended(learning_session.attendance_basis):
         return Refusal.NOT_ATTENDED
     return None
 

@@ -28,7 +28,6 @@ import enum
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -37,7 +36,6 @@ from sqlalchemy.exc import IntegrityError
 
 from exchange.db import db
 from exchange.models import (
-    AttendanceBasis,
     FeedbackAnswer,
     FeedbackQuestion,
     FeedbackResponse,
@@ -149,17 +147,6 @@ def has_answered(registration: Registration | None) -> bool:
         select(FeedbackResponse.id).filter_by(registration_id=registration.id)
     )
     return found is not None
-
-
-def attended(basis: AttendanceBasis) -> sa.ColumnElement[bool]:
-    """Registrations that count as having attended, by the session's rule."""
-    check_in = Registration.checked_in_at.is_not(None)
-    online = Registration.joined_online_at.is_not(None)
-    if basis is AttendanceBasis.CHECK_IN:
-        return check_in
-    if basis is AttendanceBasis.ONLINE:
-        return online
-    return sa.or_(check_in, online)
 
 
 # --- questions ---------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from exchange.models import (
     Registration,
     RegistrationStatus,
 )
-from exchange.services.feedback import SCORES, attended
+from exchange.services.feedback import SCORES
 
 COMMENTS_SHOWN = 200  # on the results page, newest first; the export has them all
 
@@ -72,7 +72,7 @@ class Results:
 def results(learning_session: LearningSession, rows: list[FeedbackQuestion]) -> Results:
     """The numbers of the Feedback tab, in three statements whatever the number of answers."""
     confirmed = Registration.status == RegistrationStatus.CONFIRMED
-    went = sa.and_(confirmed, attended(learning_session.attendance_basis))
+    went = sa.and_(confirmed, Registration.attended(learning_session.attendance_basis))
     answered = FeedbackResponse.id.is_not(None)
     totals = db.session.execute(
         select(
@@ -114,7 +114,7 @@ def export_rows(learning_session: LearningSession) -> list[tuple[FeedbackRespons
     """Every response with its answers, oldest first, and whether its author attended."""
     went = sa.and_(
         Registration.status == RegistrationStatus.CONFIRMED,
-        attended(learning_session.attendance_basis),
+        Registration.attended(learning_session.attendance_basis),
     )
     rows = db.session.execute(
         select(FeedbackResponse, went)

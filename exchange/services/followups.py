@@ -37,7 +37,6 @@ from exchange.db import db
 from exchange.ics.builder import REQUEST
 from exchange.markup import safe_href
 from exchange.models import (
-    AttendanceBasis,
     ContentStatus,
     LearningSession,
     Note,
@@ -70,17 +69,6 @@ SUBJECTS = {
 
 
 # --- What is due ------------------------------------------------------------------------------
-
-
-def attended(registration: Registration, basis: AttendanceBasis) -> bool:
-    """Whether the registrant attended, as the organiser counts it."""
-    door = registration.checked_in_at is not None
-    online = registration.joined_online_at is not None
-    if basis is AttendanceBasis.CHECK_IN:
-        return door
-    if basis is AttendanceBasis.ONLINE:
-        return online
-    return door or online
 
 
 @dataclass
@@ -175,7 +163,7 @@ def _queue_follow_ups(now: datetime, report: DueReport, limit: int) -> None:
         after = _AfterSession.load(learning_session) if registrations else None
         for registration in registrations:
             assert after is not None
-            if attended(registration, learning_session.attendance_basis):
+            if registration.attended(learning_session.attendance_basis):
                 if _send_once(registration, NoticeKind.THANK_YOU, "", now, report, after.thank):
                     report.thank_you += 1
             elif _send_once(registration, NoticeKind.MISSED_YOU, "", now, report, after.missed):
