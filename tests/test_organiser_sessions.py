@@ -470,3 +470,22 @@ def test_dates_far_outside_any_calendar_are_refused(app, client, organiser, agen
     assert response.status_code == 200
     assert "Enter a year between 1990 and 2200" in response.get_data(as_text=True)
     assert count_sessions(app) == 1
+
+
+def test_cancelling_a_draft_is_refused_with_a_message_not_a_500(app, client, organiser, agency_id):
+    login_as(client, organiser)
+    slug = create(client, agency_id)
+    response = client.post(f"/manage/sessions/{slug}/cancel?lang=en", follow_redirects=True)
+    assert response.status_code == 200
+    assert "A draft cannot be cancelled" in response.get_data(as_text=True)
+    with app.app_context():
+        s = db.session.scalar(select(LearningSession).filter_by(slug=slug))
+        assert s.status is SessionStatus.DRAFT
+
+
+def test_a_slug_with_a_trailing_newline_is_refused(app, client, organiser, agency_id):
+    login_as(client, organiser)
+    before = count_sessions(app)
+    response = client.post("/manage/sessions/new", data=form(agency_id, slug="open-data\n"))
+    assert response.status_code == 200  # the form again, with the message
+    assert count_sessions(app) == before

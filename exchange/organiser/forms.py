@@ -4,28 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
 
-# Far more than any room or webinar holds, and well inside a 32-bit INTEGER column.
-MAX_CAPACITY = 100_000
-
-
-class SeatCountField(IntegerField):
-    """A whole number of seats, with our own (translated) message for text that is not one.
-
-    WTForms ships no Thai catalogue, so its "Not a valid integer value." would stay English.
-    """
-
-    def process_formdata(self, valuelist: list) -> None:
-        if not valuelist or valuelist[0] in ("", None):
-            self.data = None
-            return
-        raw = str(valuelist[0]).strip()
-        if not raw.isdecimal() or not raw.isascii():
-            self.data = None
-            raise ValueError(_l("Enter a whole number of seats, like 50, or leave it empty."))
-        self.data = int(raw)
+from exchange.forms.sessions import MAX_CAPACITY, SeatCountField
 
 
 class CapacityForm(FlaskForm):

@@ -9,9 +9,9 @@ from wtforms import RadioField, SelectField, StringField, URLField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from exchange.forms.sessions import http_url
 from exchange.models import LearningSession, Visibility
 from exchange.models.bilingual import pick
-from exchange.organiser.session_forms import http_url
 
 TITLE_MAX = 300
 

@@ -22,9 +22,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from exchange.forms.sessions import http_url
 from exchange.labels import kind_label
 from exchange.models import ContentStatus, TakeawayKind
-from exchange.organiser.session_forms import http_url
 from exchange.services.notes import STATEMENT_MAX_LENGTH
 
 MARKDOWN_MAX_LENGTH = 50_000  # far more than a summary needs; stops a runaway paste

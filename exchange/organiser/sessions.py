@@ -3,7 +3,6 @@ and the people in roles. Routes of the organiser blueprint (/manage/sessions/…
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -20,6 +19,14 @@ from wtforms.validators import Length
 from exchange.db import db, utcnow
 from exchange.extensions import login_manager
 from exchange.forms import ConfirmForm
+from exchange.forms.sessions import (
+    AgendaItemForm,
+    AppearanceForm,
+    SessionForm,
+    fill_session_choices,
+    form_data,
+    local_field,
+)
 from exchange.i18n import current_language
 from exchange.markup import render_markdown
 from exchange.models import (
@@ -29,19 +36,12 @@ from exchange.models import (
     LearningSession,
     Person,
     Role,
-    SessionFormat,
     SessionStatus,
     Topic,
     UserRole,
 )
-from exchange.organiser.session_forms import (
-    AgendaItemForm,
-    AppearanceForm,
-    SessionForm,
-    local_field,
-)
 from exchange.organiser.views import _managed_session, bp
-from exchange.services import audit, authoring, schedule
+from exchange.services import authoring, schedule
 from exchange.services import registration as registration_service
 from exchange.services.directory import DirectoryError, PersonData
 
@@ -54,41 +54,6 @@ def _require_organiser() -> None:
         abort(login_manager.unauthorized())
     if current_user.role not in (UserRole.ORGANISER, UserRole.ADMIN):
         abort(403)
-
-
-def _organiser_choices(form: SessionForm) -> None:
-    """Admins pick any agency; organisers organise for their own agency only."""
-    lang = current_language()
-    if current_user.role is UserRole.ADMIN:
-        agencies = db.session.scalars(select(Agency)).all()
-    else:
-        agencies = [current_user.agency] if current_user.agency else []
-    named = sorted(agencies, key=lambda a: a.loc("name", lang))
-    form.organiser.choices = [SelectChoice(a.id, a.loc("name", lang)) for a in named]
-    topics = db.session.scalars(select(Topic)).all()
-    form.topics.choices = [
-        SelectChoice(t.id, t.loc("name", lang))
-        for t in sorted(topics, key=lambda t: t.loc("name", lang))
-    ]
-
-
-def _session_fields(form: SessionForm) -> dict:
-    return {
-        "title_th": form.title_th.data.strip(),
-        "title_en": (form.title_en.data or "").strip(),
-        "description_th": form.description_th.data or "",
-        "description_en": form.description_en.data or "",
-        "organiser_id": form.organiser.data,
-        "format": SessionFormat(form.format.data),
-        "platform": (form.platform.data or "").strip(),
-        "venue": (form.venue.data or "").strip(),
-        "join_url": (form.join_url.data or "").strip(),
-        "timezone": form.timezone.data,
-        "starts_at": form.local(form.starts_at.data),
-        "ends_at": form.local(form.ends_at.data),
-        "registration_opens_at": form.local(form.registration_opens_at.data),
-        "registration_closes_at": form.local(form.registration_closes_at.data),
-    }
 
 
 def _preview(form: SessionForm) -> dict[str, object]:
@@ -115,12 +80,12 @@ def sessions() -> str:
 def new_session() -> Response | str:
     _require_organiser()
     form = SessionForm(timezone=current_user_default_zone())
-    _organiser_choices(form)
+    fill_session_choices(form, current_user, current_language())
     if not form.organiser.choices:
         flash(_("Your account has no agency yet: ask an administrator to set it."), "warning")
     if form.validate_on_submit() and "preview" not in request.form:
         topics = db.session.scalars(select(Topic).where(Topic.id.in_(form.topics.data))).all()
-        fields = _session_fields(form)
+        fields = form.session_fields()
         fields["capacity"] = form.capacity.data
         fields["slug"] = form.slug.data or ""
         try:
@@ -146,18 +111,11 @@ def edit_session(slug: str) -> Response | str | tuple[str, int]:
         # Explicit data, not obj=: WTForms prefers obj's attributes to keyword values, which
         # would show UTC times and Topic objects instead of local times and topic ids.
         form = SessionForm(
-            data=_form_data(learning_session), timezone_choices=[learning_session.timezone]
+            data=form_data(learning_session), timezone_choices=[learning_session.timezone]
         )
     else:
         form = SessionForm(timezone_choices=[learning_session.timezone])
-    _organiser_choices(form)
-    if current_user.role is not UserRole.ADMIN and learning_session.organiser:
-        form.organiser.choices = [
-            SelectChoice(
-                learning_session.organiser.id,
-                learning_session.organiser.loc("name", current_language()),
-            )
-        ]
+    fill_session_choices(form, current_user, current_language(), learning_session)
     status = 200
     if request.method == "POST" and "preview" not in request.form:
         if form.validate():
@@ -194,68 +152,14 @@ def edit_session(slug: str) -> Response | str | tuple[str, int]:
 
 def _save(learning_session: LearningSession, form: SessionForm) -> None:
     """Apply the form; calendar-relevant changes of a published session notify registrants."""
-    now = utcnow()
-    fields = _session_fields(form)
-    slug = form.slug.data or learning_session.slug
-    if slug != learning_session.slug and authoring.slug_taken(slug, learning_session.id):
-        raise authoring.AuthoringError(_("Another session already uses this address."), "slug")
-    fields["slug"] = slug
-    before = {name: getattr(learning_session, name) for name in fields}
-    if learning_session.status is SessionStatus.PUBLISHED:
-        schedule.update_session(learning_session, now, **fields)
-    else:
-        for name, value in fields.items():
-            setattr(learning_session, name, value)
-    if form.capacity.data != learning_session.capacity:
-        before["capacity"] = learning_session.capacity
-        registration_service.set_capacity(learning_session, form.capacity.data, now)
-    topics = db.session.scalars(select(Topic).where(Topic.id.in_(form.topics.data))).all()
-    if {t.id for t in topics} != {t.id for t in learning_session.topics}:
-        before["topics"] = ", ".join(sorted(t.slug for t in learning_session.topics))
-        learning_session.topics = list(topics)
-        learning_session.updated_at = now
-    db.session.flush()
-    after = {name: getattr(learning_session, name) for name in before if name != "topics"}
-    if "topics" in before:
-        after["topics"] = ", ".join(sorted(t.slug for t in learning_session.topics))
-    changes = {n: (before[n], after[n]) for n in before if before[n] != after[n]}
-    if changes:
-        audit.record(
-            "update",
-            learning_session,
-            user_id=current_user.id,
-            changes=changes,
-            summary=learning_session.title_th,
-        )
-
-
-def _form_data(learning_session: LearningSession) -> dict[str, object]:
-    """The session as the form shows it: local times, ids, enum values."""
-    names = ("title_th", "title_en", "slug", "description_th", "description_en", "platform",
-             "venue", "join_url", "timezone", "capacity")  # fmt: skip
-    return {
-        **{name: getattr(learning_session, name) for name in names},
-        "organiser": learning_session.organiser_id,
-        "format": learning_session.format.value,
-        "topics": [t.id for t in learning_session.topics],
-        **_local_values(learning_session),
-    }
-
-
-def _local_values(learning_session: LearningSession) -> dict[str, datetime | None]:
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(learning_session.timezone)
-
-    def local(value: datetime | None) -> datetime | None:
-        return None if value is None else value.astimezone(zone).replace(tzinfo=None)
-
-    return {
-        "starts_at": local(learning_session.starts_at),
-        "ends_at": local(learning_session.ends_at),
-        "registration_opens_at": local(learning_session.registration_opens_at),
-        "registration_closes_at": local(learning_session.registration_closes_at),
-    }
+    authoring.update_session(
+        learning_session,
+        {**form.session_fields(), "slug": form.slug.data or learning_session.slug},
+        capacity=form.capacity.data,
+        topics=list(db.session.scalars(select(Topic).where(Topic.id.in_(form.topics.data)))),
+        user_id=current_user.id,
+        now=utcnow(),
+    )
 
 
 def _button(slug: str) -> LearningSession:
@@ -309,17 +213,17 @@ def cancel(slug: str) -> Response:
     form = CancelForm()
     if not form.validate_on_submit():
         abort(400)
-    if learning_session.status is SessionStatus.CANCELLED:
+    try:
+        cancelled = authoring.cancel_session(
+            learning_session, message=form.message.data or "", user_id=current_user.id, now=utcnow()
+        )
+    except schedule.ScheduleError as exc:  # a draft, or a session that has taken place
+        db.session.rollback()
+        flash(str(exc), "warning")
+        return redirect(url_for("organiser.edit_session", slug=slug))
+    if not cancelled:
         flash(_("This session has been cancelled."), "info")
         return redirect(url_for("organiser.edit_session", slug=slug))
-    schedule.cancel_session(learning_session, utcnow(), message=form.message.data or "")
-    audit.record(
-        "cancel",
-        learning_session,
-        user_id=current_user.id,
-        changes={"status": ("published", "cancelled")},
-        summary=learning_session.title_th,
-    )
     db.session.commit()
     flash(_("The session is cancelled and everyone registered is being told."), "info")
     return redirect(url_for("organiser.edit_session", slug=slug))

@@ -23,7 +23,8 @@ from exchange.models import (
     SessionStatus,
     Topic,
 )
-from exchange.services import audit, directory
+from exchange.services import audit, directory, schedule
+from exchange.services import registration as registration_service
 from exchange.services.directory import PersonData
 from exchange.services.reminders import default_reminders
 from exchange.services.slugs import slugify, unique_slug
@@ -84,6 +85,74 @@ def set_status(learning_session: LearningSession, status: SessionStatus, *, user
         changes={"status": (before, status)},
         summary=learning_session.title_th,
     )
+
+
+def update_session(
+    learning_session: LearningSession,
+    fields: dict,
+    *,
+    capacity: int | None,
+    topics: list[Topic],
+    user_id: int,
+    now: datetime,
+) -> dict[str, tuple]:
+    """Apply an edit (the form's or the API's): ``fields`` are LearningSession columns.
+
+    A published session's calendar-relevant changes notify its registrants (see
+    ``schedule.update_session``); more seats promote from the waitlist, fewer than those given
+    are refused. Returns what changed, as recorded in the audit log. Raises AuthoringError
+    (with the field), ``registration.RegistrationError`` or ``schedule.ScheduleError``.
+    """
+    fields = dict(fields)
+    slug = fields.get("slug") or learning_session.slug
+    if slug != learning_session.slug and slug_taken(slug, learning_session.id):
+        raise AuthoringError(_("Another session already uses this address."), field="slug")
+    fields["slug"] = slug
+    before = {name: getattr(learning_session, name) for name in fields}
+    if learning_session.status is SessionStatus.PUBLISHED:
+        schedule.update_session(learning_session, now, **fields)
+    else:
+        for name, value in fields.items():
+            setattr(learning_session, name, value)
+    if capacity != learning_session.capacity:
+        before["capacity"] = learning_session.capacity
+        registration_service.set_capacity(learning_session, capacity, now)
+    if {t.id for t in topics} != {t.id for t in learning_session.topics}:
+        before["topics"] = ", ".join(sorted(t.slug for t in learning_session.topics))
+        learning_session.topics = list(topics)
+        learning_session.updated_at = now
+    db.session.flush()
+    after = {name: getattr(learning_session, name) for name in before if name != "topics"}
+    if "topics" in before:
+        after["topics"] = ", ".join(sorted(t.slug for t in learning_session.topics))
+    changes = {n: (before[n], after[n]) for n in before if before[n] != after[n]}
+    if changes:
+        audit.record(
+            "update",
+            learning_session,
+            user_id=user_id,
+            changes=changes,
+            summary=learning_session.title_th,
+        )
+    return changes
+
+
+def cancel_session(
+    learning_session: LearningSession, *, message: str, user_id: int, now: datetime
+) -> bool:
+    """Cancel a session and tell everyone registered; False when it was already cancelled."""
+    if learning_session.status is SessionStatus.CANCELLED:
+        return False
+    before = learning_session.status
+    schedule.cancel_session(learning_session, now, message=message)
+    audit.record(
+        "cancel",
+        learning_session,
+        user_id=user_id,
+        changes={"status": (before, SessionStatus.CANCELLED)},
+        summary=learning_session.title_th,
+    )
+    return True
 
 
 def duplicate_session(

@@ -1,4 +1,5 @@
-"""Forms for writing a session: its details, agenda items and people in roles."""
+"""Forms for writing a session (its details, agenda items and people in roles), shared by the
+organiser workspace and the API, so both validate a session the same way."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import (
     DateTimeLocalField,
+    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -20,9 +23,30 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from exchange.db import db
 from exchange.labels import format_label, role_label
-from exchange.models import Role, SessionFormat
-from exchange.organiser.forms import MAX_CAPACITY, SeatCountField
+from exchange.models import Agency, LearningSession, Role, SessionFormat, Topic, User, UserRole
+
+# Far more than any room or webinar holds, and well inside a 32-bit INTEGER column.
+MAX_CAPACITY = 100_000
+
+
+class SeatCountField(IntegerField):
+    """A whole number of seats, with our own (translated) message for text that is not one.
+
+    WTForms ships no Thai catalogue, so its "Not a valid integer value." would stay English.
+    """
+
+    def process_formdata(self, valuelist: list) -> None:
+        if not valuelist or valuelist[0] in ("", None):
+            self.data = None
+            return
+        raw = str(valuelist[0]).strip()
+        if not raw.isdecimal() or not raw.isascii():
+            self.data = None
+            raise ValueError(_l("Enter a whole number of seats, like 50, or leave it empty."))
+        self.data = int(raw)
+
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 COMMON_ZONES = ("Asia/Bangkok", "Asia/Singapore", "Asia/Tokyo", "Europe/London", "UTC")
@@ -105,8 +129,28 @@ class SessionForm(FlaskForm):
         self.timezone.choices = [SelectChoice(z, z) for z in zones]
 
     def validate_slug(self, field: StringField) -> None:
-        if field.data and not SLUG.match(field.data):
+        if field.data and not SLUG.fullmatch(field.data):
             raise ValidationError(_l("Use only a–z, 0–9 and single hyphens, like open-data-2026."))
+
+    def session_fields(self) -> dict:
+        """The LearningSession columns this form sets (not slug, capacity or topics), with
+        local times made aware in the chosen timezone."""
+        return {
+            "title_th": self.title_th.data.strip(),
+            "title_en": (self.title_en.data or "").strip(),
+            "description_th": self.description_th.data or "",
+            "description_en": self.description_en.data or "",
+            "organiser_id": self.organiser.data,
+            "format": SessionFormat(self.format.data),
+            "platform": (self.platform.data or "").strip(),
+            "venue": (self.venue.data or "").strip(),
+            "join_url": (self.join_url.data or "").strip(),
+            "timezone": self.timezone.data,
+            "starts_at": self.local(self.starts_at.data),
+            "ends_at": self.local(self.ends_at.data),
+            "registration_opens_at": self.local(self.registration_opens_at.data),
+            "registration_closes_at": self.local(self.registration_closes_at.data),
+        }
 
     def local(self, value: datetime | None) -> datetime | None:
         """A naive local time from the form as an aware datetime in the chosen timezone."""
@@ -135,6 +179,53 @@ class SessionForm(FlaskForm):
             ]
             ok = False
         return ok
+
+
+def fill_session_choices(
+    form: SessionForm,
+    user: User,
+    language: str,
+    learning_session: LearningSession | None = None,
+) -> None:
+    """Organising agencies the user may choose, and the topics, sorted in *language*.
+
+    Admins choose any agency; organisers their own, and keep an edited session's organiser.
+    """
+    if user.role is UserRole.ADMIN:
+        agencies = list(db.session.scalars(select(Agency)))
+    elif learning_session is not None and learning_session.organiser is not None:
+        agencies = [learning_session.organiser]
+    else:
+        agencies = [user.agency] if user.agency else []
+    named = sorted(agencies, key=lambda a: a.loc("name", language))
+    form.organiser.choices = [SelectChoice(a.id, a.loc("name", language)) for a in named]
+    topics = sorted(db.session.scalars(select(Topic)), key=lambda t: t.loc("name", language))
+    form.topics.choices = [SelectChoice(t.id, t.loc("name", language)) for t in topics]
+
+
+def form_data(learning_session: LearningSession) -> dict[str, object]:
+    """The session as SessionForm shows it: local times (naive), ids, enum values.
+
+    Pass it as ``data=``, not ``obj=``: WTForms prefers obj's attributes to keyword values,
+    which would show UTC times and Topic objects instead of local times and topic ids.
+    """
+    zone = ZoneInfo(learning_session.timezone)
+
+    def local(value: datetime | None) -> datetime | None:
+        return None if value is None else value.astimezone(zone).replace(tzinfo=None)
+
+    names = ("title_th", "title_en", "slug", "description_th", "description_en", "platform",
+             "venue", "join_url", "timezone", "capacity")  # fmt: skip
+    return {
+        **{name: getattr(learning_session, name) for name in names},
+        "organiser": learning_session.organiser_id,
+        "format": learning_session.format.value,
+        "topics": [t.id for t in learning_session.topics],
+        "starts_at": local(learning_session.starts_at),
+        "ends_at": local(learning_session.ends_at),
+        "registration_opens_at": local(learning_session.registration_opens_at),
+        "registration_closes_at": local(learning_session.registration_closes_at),
+    }
 
 
 class AgendaItemForm(FlaskForm):
