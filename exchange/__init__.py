@@ -103,6 +103,8 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = _lazy_login_message()
     login_manager.login_message_category = "info"
     limiter.init_app(app)
+    app.json.ensure_ascii = False  # Thai as Thai in JSON answers, not \u escapes
+    app.json.sort_keys = False  # in the order written: the API's documents read top-down
     babel.init_app(
         app,
         locale_selector=select_locale,
@@ -120,6 +122,8 @@ def _lazy_login_message() -> object:
 def _register_blueprints(app: Flask) -> None:
     from exchange.admin import bp as admin_bp
     from exchange.agencies import bp as agencies_bp
+    from exchange.api import bp as api_bp
+    from exchange.api import docs_bp as api_docs_bp
     from exchange.auth import bp as auth_bp
     from exchange.certificates import bp as certificates_bp
     from exchange.directory import bp as directory_bp
@@ -132,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.me import bp as me_bp
     from exchange.organiser import bp as organiser_bp
     from exchange.registration import bp as registration_bp
+    from exchange.schedule_export import bp as schedule_export_bp
     from exchange.search import bp as search_bp
     from exchange.sessions import bp as sessions_bp
 
@@ -139,6 +144,8 @@ def _register_blueprints(app: Flask) -> None:
     # Before sessions: /sessions/<slug>.ics must not be taken for a session whose slug ends
     # in ".ics" (a test holds this); also /calendar.ics, the agency, topic and personal feeds.
     app.register_blueprint(ics_bp)
+    # /schedule.xml|json, and /agencies|topics/<slug>/schedule.xml|json (before their pages)
+    app.register_blueprint(schedule_export_bp)
     app.register_blueprint(sessions_bp, url_prefix="/sessions")
     app.register_blueprint(agencies_bp, url_prefix="/agencies")
     app.register_blueprint(knowledge_bp)
@@ -153,6 +160,11 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(materials_bp)  # session materials and their files
     app.register_blueprint(feedback_bp)  # the evaluation after a session
     app.register_blueprint(certificates_bp)  # /certificates/<code> and the PDFs
+    app.register_blueprint(api_bp)  # /api/v1: token auth, never cookies, so no CSRF token
+    app.register_blueprint(api_docs_bp)  # /api, the page about it
+    from exchange.extensions import csrf
+
+    csrf.exempt(api_bp)
 
 
 def _register_template_helpers(app: Flask) -> None:

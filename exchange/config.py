@@ -22,6 +22,7 @@ class DefaultConfig:
     RESET_RATE_LIMIT = "5 per 15 minutes"
     SIGNUP_RATE_LIMIT = "10 per hour"
     GUEST_REGISTRATION_RATE_LIMIT = "20 per hour"
+    API_WRITE_RATE_LIMIT = "60 per minute;600 per hour"  # per token, on POST/PATCH/DELETE
     PASSWORD_MIN_LENGTH = 10
     PASSWORD_RESET_HOURS = 2
     CONFIRM_LINK_HOURS = 48

@@ -45,6 +45,10 @@ def select_locale() -> str:
     """``?lang=`` on any address, else the visitor's remembered choice, else Thai."""
     languages = current_app.config["LANGUAGES"]
     requested = request.args.get("lang")
+    if request.path.startswith("/api/v1"):  # the API keeps no cookie: ask each time
+        if requested in languages:
+            return requested
+        return request.accept_languages.best_match(languages) or languages[0]
     if requested in languages:
         remember_language(requested)
         return requested

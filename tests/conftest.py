@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
@@ -78,17 +79,26 @@ def _drop_everything() -> None:
         connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
 
 
-@pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
-    app = make_test_app(database_url)
+@contextmanager
+def built_app(database_url: str, **overrides: object) -> Iterator[Flask]:
+    """An app on a fresh schema (dropped again afterwards), with *overrides* in its config."""
+    app = make_test_app(database_url, **overrides)
     with app.app_context():
         _drop_everything()  # the PostgreSQL test database is shared between runs
         db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        _drop_everything()
-        db.engine.dispose()  # each test's app has its own pool; close it now, not at GC
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            _drop_everything()
+            db.engine.dispose()  # each test's app has its own pool; close it now, not at GC
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    with built_app(database_url) as app:
+        yield app
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from exchange.models import (
 )
 from exchange.services import certificates
 from exchange.services.accounts import create_user
-from tests.conftest import DATABASES, _drop_everything, login_as, make_test_app
+from tests.conftest import DATABASES, built_app, login_as
 
 # The model webinar: Monday 13 December 2021, 14:30–16:00 in Bangkok.
 START = datetime(2021, 12, 13, 7, 30, tzinfo=UTC)
@@ -233,15 +233,8 @@ def file_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
     url = DATABASES[request.param]
     if url == "sqlite://":
         url = f"sqlite:///{tmp_path / 'race.sqlite'}"
-    app = make_test_app(url)
-    with app.app_context():
-        _drop_everything()
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        _drop_everything()
-        db.engine.dispose()
+    with built_app(url) as app:
+        yield app
 
 
 def test_two_simultaneous_first_downloads_make_one_certificate(

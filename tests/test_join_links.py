@@ -25,7 +25,7 @@ from exchange.models import (
 from exchange.services import schedule
 from exchange.services.accounts import create_user
 from exchange.services.registration import register as register_service
-from tests.conftest import DATABASES, _drop_everything, login_as, make_test_app
+from tests.conftest import DATABASES, built_app, login_as
 
 JOIN = "https://meet.example.org/room-7"
 NEW_JOIN = "https://meet.example.org/room-8"
@@ -413,15 +413,8 @@ def served_app(request, tmp_path):
     url = DATABASES[request.param]
     if url == "sqlite://":
         url = f"sqlite:///{tmp_path / 'join.sqlite'}"
-    app = make_test_app(url)
-    with app.app_context():
-        _drop_everything()
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        _drop_everything()
-        db.engine.dispose()
+    with built_app(url) as app:
+        yield app
 
 
 def test_simultaneous_clicks_are_all_counted(served_app):

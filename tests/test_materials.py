@@ -30,7 +30,7 @@ from exchange.models import (
     Visibility,
 )
 from exchange.services import materials as materials_service
-from tests.conftest import _drop_everything, login_as, make_test_app
+from tests.conftest import built_app, login_as, make_test_app
 
 MB = 1024 * 1024
 
@@ -43,20 +43,13 @@ def csrf_on(request: pytest.FixtureRequest) -> bool:
 @pytest.fixture
 def app(database_url: str, tmp_path: Path, csrf_on: bool) -> Iterator[Flask]:
     """The usual test app, with uploads in a temporary folder and a 1 MB limit."""
-    app = make_test_app(
+    with built_app(
         database_url,
         UPLOAD_FOLDER=str(tmp_path / "uploads"),
         MAX_UPLOAD_MB=1,
         WTF_CSRF_ENABLED=csrf_on,
-    )
-    with app.app_context():
-        _drop_everything()
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        _drop_everything()
-        db.engine.dispose()
+    ) as app:
+        yield app
 
 
 # --- tiny real files ----------------------------------------------------------------------------

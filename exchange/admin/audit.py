@@ -53,6 +53,8 @@ def action_label(action: str) -> str:
         "takeaway_publish": _("Takeaways published"),
         "note_taker_grant": _("Note-taker added"),
         "note_taker_revoke": _("Note-taker removed"),
+        "api_token_create": _("API token created"),
+        "api_token_revoke": _("API token revoked"),
     }
     return labels.get(action, action)
 
@@ -69,6 +71,7 @@ def entity_label(entity_type: str) -> str:
         "appearance": _("Appearance"),
         "note": _("Summary"),
         "takeaway": _("Takeaway"),
+        "api_token": _("API token"),
     }
     return labels.get(entity_type, entity_type)
 

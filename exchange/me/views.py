@@ -1,8 +1,14 @@
-"""My sessions, my profile and my password."""
+"""My sessions, my profile and password, and my personal API tokens.
+
+A new token's secret appears only in the answer to the POST that made it: not in a flash
+message (a cookie), not in an address, and that page is never stored (Cache-Control: no-store).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from datetime import datetime, timedelta
+
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -10,8 +16,9 @@ from werkzeug.wrappers import Response
 from exchange.db import db, utcnow
 from exchange.forms import ConfirmForm, fill_agency_choices
 from exchange.i18n import remember_language
-from exchange.me.forms import PasswordForm, ProfileForm
-from exchange.services import calendars, join_links
+from exchange.me.forms import EXPIRY_DAYS, ApiTokenForm, PasswordForm, ProfileForm
+from exchange.models import ApiToken
+from exchange.services import api_tokens, calendars, join_links
 from exchange.services import certificates as certificates_service
 from exchange.services import notes as notes_service
 from exchange.services import registration as registration_service
@@ -74,9 +81,7 @@ def regenerate_calendar_token() -> Response:
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile() -> Response | str:
-    form = ProfileForm(obj=current_user, agency=current_user.agency_id)
-    fill_agency_choices(form.agency)
-    password_form = PasswordForm(prefix="pw")
+    form, password_form = _profile_forms()
     if form.validate_on_submit():
         current_user.display_name = form.display_name.data.strip()
         current_user.agency_id = form.agency.data
@@ -85,15 +90,13 @@ def profile() -> Response | str:
         remember_language(form.locale.data)
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("me.profile"))
-    return render_template("me/profile.html", form=form, password_form=password_form)
+    return _profile_page(form, password_form)
 
 
 @bp.post("/password")
 @login_required
 def password() -> Response | tuple[str, int]:
-    form = ProfileForm(obj=current_user, agency=current_user.agency_id, formdata=None)
-    fill_agency_choices(form.agency)
-    password_form = PasswordForm(prefix="pw")
+    form, password_form = _profile_forms(profile_data=False)
     if password_form.validate_on_submit():
         if current_user.has_password and not current_user.check_password(
             password_form.current_password.data or ""
@@ -104,5 +107,78 @@ def password() -> Response | tuple[str, int]:
             db.session.commit()
             flash(_("Your new password is set."), "success")
             return redirect(url_for("me.profile"))
-    page = render_template("me/profile.html", form=form, password_form=password_form)
-    return page, 400
+    return _profile_page(form, password_form), 400
+
+
+@bp.post("/tokens")
+@login_required
+def create_token() -> Response | tuple[str, int]:
+    """Make a token and show its secret, this once."""
+    token_form = ApiTokenForm(prefix="token")
+    if token_form.validate_on_submit():
+        now = utcnow()
+        days = EXPIRY_DAYS[token_form.expires.data]
+        try:
+            token, secret = api_tokens.create_token(
+                current_user._get_current_object(),
+                token_form.name.data,
+                now,
+                expires_at=now + timedelta(days=days) if days is not None else None,
+            )
+        except api_tokens.TokenError as exc:
+            db.session.rollback()
+            token_form.name.errors.append(str(exc))
+        else:
+            db.session.commit()
+            response = make_response(
+                render_template("me/token_created.html", token=token, secret=secret)
+            )
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Referrer-Policy"] = "no-referrer"
+            return response
+    form, password_form = _profile_forms(profile_data=False)
+    return _profile_page(form, password_form, token_form), 400
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int) -> Response:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != current_user.id:
+        abort(404)
+    api_tokens.revoke(token, utcnow(), user_id=current_user.id)
+    db.session.commit()
+    flash(_("The token “%(name)s” is revoked: it no longer works.", name=token.name), "info")
+    return redirect(url_for("me.profile") + "#api-tokens")
+
+
+def _profile_forms(*, profile_data: bool = True) -> tuple[ProfileForm, PasswordForm]:
+    """The profile form (from the request when *profile_data*) and the password form."""
+    extra = {} if profile_data else {"formdata": None}
+    form = ProfileForm(obj=current_user, agency=current_user.agency_id, **extra)
+    fill_agency_choices(form.agency)
+    return form, PasswordForm(prefix="pw")
+
+
+def _profile_page(
+    form: ProfileForm, password_form: PasswordForm, token_form: ApiTokenForm | None = None
+) -> str:
+    now = utcnow()
+    tokens = api_tokens.tokens_of(current_user._get_current_object())
+    return render_template(
+        "me/profile.html",
+        form=form,
+        password_form=password_form,
+        token_form=token_form or ApiTokenForm(prefix="token", formdata=None),
+        tokens=tokens,
+        token_states={t.id: _token_state(t, now) for t in tokens},
+        button_form=ConfirmForm(),
+    )
+
+
+def _token_state(token: ApiToken, now: datetime) -> str:
+    if token.revoked_at is not None:
+        return "revoked"
+    return "active" if token.usable(now) else "expired"

@@ -1,6 +1,7 @@
 """Every model, imported here so that Alembic and `db.create_all` see all tables."""
 
 from exchange.models.agency import Agency, AgencyKind
+from exchange.models.api_token import ApiToken
 from exchange.models.audit import AuditEntry
 from exchange.models.certificate import Certificate
 from exchange.models.feedback import FeedbackAnswer, FeedbackQuestion, FeedbackResponse
@@ -36,6 +37,7 @@ __all__ = [
     "Agency",
     "AgencyKind",
     "AgendaItem",
+    "ApiToken",
     "Appearance",
     "AttendanceBasis",
     "AuditEntry",

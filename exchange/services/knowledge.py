@@ -159,7 +159,11 @@ def topics_with_counts() -> list[tuple[Topic, int, int]]:
         db.session.execute(
             select(takeaway_topic.c.topic_id, sa.func.count())
             .join(Takeaway, Takeaway.id == takeaway_topic.c.takeaway_id)
-            .where(Takeaway.status == ContentStatus.PUBLISHED)
+            .join(LearningSession, LearningSession.id == Takeaway.session_id)
+            .where(
+                Takeaway.status == ContentStatus.PUBLISHED,
+                LearningSession.status.in_(PUBLIC_STATUSES),  # not a draft session's
+            )
             .group_by(takeaway_topic.c.topic_id)
         ).all()
     )
@@ -276,3 +280,14 @@ def split_takeaways(
         by_agency.setdefault(agency.id, (agency, []))[1].append(takeaway)
     ordered = sorted(by_agency.values(), key=lambda pair: (order.get(pair[0].id, 1_000_000),))
     return [(agency, group_by_kind(items)) for agency, items in ordered], shared
+
+
+def public_people() -> Select[tuple[Person]]:
+    """People who appeared in at least one public session, by Thai name."""
+    appeared = (
+        select(Appearance.id)
+        .join(Appearance.learning_session)
+        .where(Appearance.person_id == Person.id, LearningSession.status.in_(PUBLIC_STATUSES))
+        .exists()
+    )
+    return select(Person).where(appeared).order_by(Person.name_th, Person.id)
