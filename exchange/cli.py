@@ -177,3 +177,93 @@ def reindex_command() -> None:
     db.session.commit()
     detail = ", ".join(f"{kind.value} {n}" for kind, n in counts.items())
     click.echo(f"Search index rebuilt: {sum(counts.values())} documents ({detail}).")
+
+
+@exchange_cli.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=str))
+def export_command(file: str) -> None:
+    """Write every record to FILE (JSON; `-` for standard output), for a backup or a move.
+
+    Not included: uploaded material files (copy the upload folder) and the search index
+    (rebuilt by the import)."""
+    from pathlib import Path
+
+    from exchange.services import backup
+
+    to_stdout = file == "-"
+    try:
+        if to_stdout:
+            with click.open_file("-", "wb") as stdout:
+                report = backup.export_database(stdout)
+                stdout.flush()
+        else:
+            report = backup.export_to_path(Path(file))
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        db.session.rollback()  # a read: nothing to keep
+    for name, count in report.counts.items():
+        click.echo(f"  {name}: {count}", err=to_stdout)
+    click.echo(
+        f"Exported {sum(report.counts.values())} rows in {len(report.counts)} tables"
+        f" (schema revision {report.schema_revision})" + ("." if to_stdout else f" to {file}."),
+        err=to_stdout,
+    )
+    click.echo(
+        f"Not in the file: {report.material_files} uploaded material files in"
+        f" {report.upload_folder}: copy that folder to the new server's upload folder too.",
+        err=to_stdout,
+    )
+    if report.missing_files:
+        click.echo(
+            _missing_files_warning(report.missing_files, report.upload_folder)
+            + " Their downloads fail here already; the export cannot carry them either.",
+            err=True,
+        )
+
+
+@exchange_cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=str))
+@click.option("--replace", is_flag=True, help="Delete everything in the database first.")
+def import_command(file: str, replace: bool) -> None:
+    """Load FILE (made by `flask exchange export`; `-` for standard input) into this database,
+    which must be migrated (`flask db upgrade`) and empty unless --replace is given. A file
+    from an older schema is loaded at its revision, then migrated (empty database only)."""
+    from exchange.services import backup
+
+    try:
+        try:
+            with click.open_file(file, "rb") as stream:
+                export = backup.read_export(stream, "standard input" if file == "-" else file)
+        except OSError as exc:
+            raise backup.BackupError(f"Cannot read {file}: {exc.strerror or exc}.") from exc
+        if export.older:  # migrated on the way in; commits as it goes
+            report = backup.import_older(export)
+        else:
+            report = backup.import_database(export, replace=replace)
+        db.session.commit()
+    except backup.BackupError as exc:
+        db.session.rollback()
+        raise click.ClickException(
+            str(exc) if exc.changed else f"{exc} Nothing was changed."
+        ) from exc
+    for name, count in report.counts.items():
+        click.echo(f"  {name}: {count}")
+    click.echo(
+        f"Imported {sum(report.counts.values())} rows in {len(report.counts)} tables"
+        f" (schema revision {report.schema_revision}"
+        + (f", then migrated to {report.migrated_to})" if report.migrated_to else ")")
+        + (", after deleting what was there" if report.replaced else "")
+        + f"; search index rebuilt: {report.search_documents} documents."
+    )
+    if report.missing_files:
+        click.echo(
+            _missing_files_warning(report.missing_files, report.upload_folder)
+            + " Copy them from the old server's upload folder.",
+            err=True,
+        )
+
+
+def _missing_files_warning(missing: list[str], folder: object) -> str:
+    shown = ", ".join(missing[:5]) + (", …" if len(missing) > 5 else "")
+    return f"Warning: {len(missing)} material files are missing from {folder} ({shown})."
