@@ -229,18 +229,18 @@ def import_command(file: str, replace: bool) -> None:
     """Load FILE (made by `flask exchange export`; `-` for standard input) into this database,
     which must be migrated (`flask db upgrade`) and empty unless --replace is given. A file
     from an older schema is loaded at its revision, then migrated (empty database only)."""
-    from exchange.services import backup
+    from exchange.services import backup, restore
 
     try:
         try:
             with click.open_file(file, "rb") as stream:
-                export = backup.read_export(stream, "standard input" if file == "-" else file)
+                export = restore.read_export(stream, "standard input" if file == "-" else file)
         except OSError as exc:
             raise backup.BackupError(f"Cannot read {file}: {exc.strerror or exc}.") from exc
         if export.older:  # migrated on the way in; commits as it goes
-            report = backup.import_older(export)
+            report = restore.import_older(export)
         else:
-            report = backup.import_database(export, replace=replace)
+            report = restore.import_database(export, replace=replace)
         db.session.commit()
     except backup.BackupError as exc:
         db.session.rollback()

@@ -310,7 +310,7 @@ def test_file_layout(source_file):
     assert data["format"] == "learning-exchange-export"
     assert data["format_version"] == 1
     with make_test_app("sqlite://").app_context():
-        assert data["schema_revision"] == backup._head(backup._scripts())
+        assert data["schema_revision"] == backup.head_revision(backup.script_directory())
         names = [table.name for table in backup.exported_tables()]
         db.engine.dispose()
     assert list(data["tables"]) == names
@@ -528,8 +528,8 @@ def test_every_column_type_has_one_representation():
     with make_test_app("sqlite://").app_context():
         for table in backup.exported_tables():
             for column in table.columns:
-                backup._encoder(column)
-                backup._decoder(column)
+                backup.encoder(column)
+                backup.decoder(column)
         db.engine.dispose()
 
 
@@ -576,7 +576,7 @@ def test_older_file_is_loaded_then_migrated(stamped, source_file, tmp_path):
     assert result.exit_code == 0, result.output
     assert "search index rebuilt" in result.stdout
     with app.app_context():
-        head = backup._head(backup._scripts())
+        head = backup.head_revision(backup.script_directory())
         assert backup.database_revision() == head
     assert f"schema revision {BEFORE_API_TOKENS}, then migrated to {head}" in result.stdout
     expected = json.loads(source_file.read_text("utf-8"))
@@ -607,5 +607,5 @@ def test_older_file_that_fails_leaves_the_database_empty_at_head(stamped, source
         assert "Nothing was changed" in result.stderr
         assert row_count(app) == 0
         with app.app_context():
-            assert backup.database_revision() == backup._head(backup._scripts())
+            assert backup.database_revision() == backup.head_revision(backup.script_directory())
             assert "api_token" in sa.inspect(db.engine).get_table_names()
