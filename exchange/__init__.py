@@ -88,6 +88,10 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        if app.config["SLOW_QUERY_MS"] is not None:
+            from exchange import slow_queries
+
+            slow_queries.install(db.engine, float(app.config["SLOW_QUERY_MS"]))
     migrate.init_app(
         app,
         db,

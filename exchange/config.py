@@ -8,6 +8,7 @@ class DefaultConfig:
     SQLALCHEMY_DATABASE_URI = None  # None = SQLite file in instance/ (set by create_app)
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
     SQLITE_BUSY_TIMEOUT_MS = 15000  # writers wait this long for SQLite's lock
+    SLOW_QUERY_MS: float | None = None  # log SQL slower than this (exchange.sql logger); None: off
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = None  # None: Secure unless debugging or testing (create_app)
