@@ -56,30 +56,30 @@ def programme(kind: str) -> Response:
 @bp.get(f"/agencies/<slug>/schedule.{KIND}")
 def agency_programme(slug: str, kind: str) -> Response:
     """Sessions the agency organised or appeared in."""
-    agency = db.session.scalar(select(Agency).filter_by(slug=slug))
-    if agency is None:
-        abort(404)
-    language = calendars.feed_language(request.args.get("lang"))
-    with force_locale(language):
-        title = _("%(name)s: sessions", name=agency.loc("name", language))
-    page = url_for("agencies.detail", slug=slug, _external=True, **_lang(language))
-    acronym = frab.acronym("lx_agency", agency.slug)
-    series = Series(("agency", agency.id), title, acronym, page, agency_id=agency.id)
-    return _schedule(kind, language, series)
+    return _named_series(kind, Agency, slug, "agencies.detail", "lx_agency")
 
 
 @bp.get(f"/topics/<slug>/schedule.{KIND}")
 def topic_programme(slug: str, kind: str) -> Response:
     """A topic's sessions."""
-    topic = db.session.scalar(select(Topic).filter_by(slug=slug))
-    if topic is None:
+    return _named_series(kind, Topic, slug, "knowledge.topic", "lx_topic")
+
+
+def _named_series(
+    kind: str, model: type[Agency] | type[Topic], slug: str, endpoint: str, prefix: str
+) -> Response:
+    """The schedule of one agency's or topic's sessions (404 for an unknown slug)."""
+    item = db.session.scalar(select(model).filter_by(slug=slug))
+    if item is None:
         abort(404)
     language = calendars.feed_language(request.args.get("lang"))
     with force_locale(language):
-        title = _("%(name)s: sessions", name=topic.loc("name", language))
-    page = url_for("knowledge.topic", slug=slug, _external=True, **_lang(language))
-    acronym = frab.acronym("lx_topic", topic.slug)
-    series = Series(("topic", topic.id), title, acronym, page, topic_id=topic.id)
+        title = _("%(name)s: sessions", name=item.loc("name", language))
+    page = url_for(endpoint, slug=slug, _external=True, **_lang(language))
+    column = "agency_id" if model is Agency else "topic_id"
+    series = Series(
+        (column, item.id), title, frab.acronym(prefix, item.slug), page, **{column: item.id}
+    )
     return _schedule(kind, language, series)
 
 
