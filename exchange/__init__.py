@@ -48,12 +48,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         )
 
     _init_extensions(app)
+    from exchange import request_guards
+
+    request_guards.install(app)  # NUL dropped, ids past INTEGER a 404: never a database 500
     _register_blueprints(app)
     _register_template_helpers(app)
 
     from exchange.errors import register_error_handlers
 
     register_error_handlers(app)
+
+    from exchange import security_headers
+
+    security_headers.install(app)  # CSP, nosniff, framing, referrer, HSTS on every response
 
     from exchange.services.mail import install_after_request_delivery
 
@@ -84,6 +91,9 @@ def _init_extensions(app: Flask) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    if not app.config["SQL_LOG_PARAMETERS"]:  # values carry secrets: tokens, mail with links
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True, **options}
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -118,9 +128,9 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _lazy_login_message() -> object:
-    from flask_babel import lazy_gettext
+    from flask_babel import lazy_gettext as _l  # _l: the name pybabel extracts
 
-    return lazy_gettext("Please log in to continue.")
+    return _l("Please log in to continue.")
 
 
 def _register_blueprints(app: Flask) -> None:

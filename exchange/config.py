@@ -9,6 +9,9 @@ class DefaultConfig:
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
     SQLITE_BUSY_TIMEOUT_MS = 15000  # writers wait this long for SQLite's lock
     SLOW_QUERY_MS: float | None = None  # log SQL slower than this (exchange.sql logger); None: off
+    # SQLAlchemy's SQL log and its error messages show statements without their values, which
+    # hold secrets (mail bodies with reset links, join and feed tokens). True: show them.
+    SQL_LOG_PARAMETERS = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = None  # None: Secure unless debugging or testing (create_app)
@@ -17,12 +20,25 @@ class DefaultConfig:
     REMEMBER_COOKIE_SECURE = None
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
     TRUSTED_PROXIES = 0  # how many proxies in front set X-Forwarded-For/-Proto (ProxyFix)
+    # Security headers on every response (exchange/security_headers.py); "" or None: not sent.
+    # No inline script or style: pages load theirs from static/. frame-ancestors 'none' also
+    # sends X-Frame-Options: DENY ('self': SAMEORIGIN). HSTS only goes out on HTTPS requests.
+    CONTENT_SECURITY_POLICY = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
+    REFERRER_POLICY = "strict-origin-when-cross-origin"  # views may send a stricter one
+    STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+    PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+    CROSS_ORIGIN_OPENER_POLICY = "same-origin"
     RATELIMIT_STORAGE_URI = "memory://"  # redis://127.0.0.1:6379 to share limits between workers
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute;40 per hour"
     RESET_RATE_LIMIT = "5 per 15 minutes"
     SIGNUP_RATE_LIMIT = "10 per hour"
     GUEST_REGISTRATION_RATE_LIMIT = "20 per hour"
+    REGISTRATION_RATE_LIMIT = "30 per minute;200 per day"  # register + cancel, per account
     API_WRITE_RATE_LIMIT = "60 per minute;600 per hour"  # per token, on POST/PATCH/DELETE
     PASSWORD_MIN_LENGTH = 10
     PASSWORD_RESET_HOURS = 2

@@ -30,6 +30,7 @@ from exchange.forms import ConfirmForm
 from exchange.models import OutboxMessage, OutboxStatus
 from exchange.pagination import paginate
 from exchange.permissions import admin_required
+from exchange.security_headers import csp_allow
 from exchange.services import mail
 
 bp = Blueprint("admin", __name__)
@@ -57,6 +58,7 @@ def outbox() -> str:
 
 @bp.get("/outbox/<int:message_id>")
 @admin_required
+@csp_allow(style_src="'unsafe-inline'", font_src="data:")  # the mail's own styling, embedded fonts
 def outbox_message(message_id: int) -> str:
     message = db.get_or_404(OutboxMessage, message_id)
     return render_template(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -34,7 +35,23 @@ def _back(slug: str) -> Response:
     return redirect(url_for("sessions.detail", slug=slug) + "#register")
 
 
+def _account_or_address() -> str:
+    """Count per account: 3,000 colleagues behind one agency's NAT share an address."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return get_remote_address()
+
+
+# Each register or cancel writes mail (and may promote someone): one shared budget for both.
+_registration_limit = limiter.shared_limit(
+    lambda: current_app.config["REGISTRATION_RATE_LIMIT"],
+    scope="registration",
+    key_func=_account_or_address,
+)
+
+
 @bp.post("/sessions/<slug>/register")
+@_registration_limit
 def register(slug: str) -> Response:
     """One click for a logged-in participant; others go to log in and come back registered."""
     learning_session = _session_or_404(slug)
@@ -117,6 +134,7 @@ def register_guest(slug: str) -> Response | tuple[str, int]:
 
 
 @bp.post("/sessions/<slug>/cancel")
+@_registration_limit
 def cancel(slug: str) -> Response:
     learning_session = _session_or_404(slug)
     if not current_user.is_authenticated:
