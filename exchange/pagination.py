@@ -16,8 +16,9 @@ MAX_PAGE = 1_000_000
 def page_number() -> int:
     """``?page=`` as a positive number; anything else is a 404, not a 500 or a silent page 1."""
     raw = request.args.get("page", "1")
-    # isascii: "٣" is a digit to Python; the cap keeps the OFFSET inside a 64-bit integer.
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
+    # isascii: "٣" is a digit to Python; the cap keeps the OFFSET inside a 64-bit integer;
+    # the length check comes first: int() refuses more than 4,300 digits (a ValueError, a 500).
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 7) or not 1 <= int(raw) <= MAX_PAGE:
         abort(404)
     return int(raw)
 

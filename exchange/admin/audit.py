@@ -159,7 +159,8 @@ def target_url(target: user_admin.Target) -> str | None:
 def audit() -> str:
     entity_type = request.args.get("entity", "").strip() or None
     user_arg = request.args.get("user", "")
-    if user_arg and not (user_arg.isascii() and user_arg.isdecimal()):
+    # at most 9 digits: an id fits a 32-bit INTEGER (beyond it, a 500 from either database)
+    if user_arg and not (user_arg.isascii() and user_arg.isdecimal() and len(user_arg) <= 9):
         abort(404)
     user_id = int(user_arg) if user_arg else None
     per_page = current_app.config.get("AUDIT_PER_PAGE", AUDIT_PER_PAGE)

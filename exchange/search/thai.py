@@ -39,7 +39,9 @@ def _fold(piece: str) -> str:
     if _THAI_RUN.search(piece):
         return piece
     decomposed = unicodedata.normalize("NFKD", piece)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)) or piece
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+    # ``ͺ`` decomposes to a space, ``ﷺ`` to four words: a unit must stay one blank-free token
+    return folded if folded and not any(c.isspace() for c in folded) else piece
 
 
 def _syllables(thai: str) -> list[str]:
