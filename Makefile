@@ -11,7 +11,7 @@ export PYTHAINLP_READ_ONLY := 1
 PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test lint format install assets translations extract-messages clean
+.PHONY: run test lint format install assets translations extract-messages clean bench soak
 
 run: install assets translations instance/config.py  ## set up, migrate, load the demo, serve
 	$(BIN)/flask db upgrade
@@ -20,6 +20,13 @@ run: install assets translations instance/config.py  ## set up, migrate, load th
 
 test: install assets translations lint  ## ruff, then the whole test suite
 	$(BIN)/pytest
+
+bench: install assets translations  ## the large benchmark on PostgreSQL with wrk, against its floor
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+soak: install assets translations  ## 10 min of mixed load on PostgreSQL, a worker killed, SMTP down a minute
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

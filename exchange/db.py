@@ -95,7 +95,19 @@ def configure_sqlite(engine: sa.Engine, busy_timeout_ms: int = 15000) -> None:
 
 
 def _may_write() -> bool:
-    """Everything but a GET/HEAD/OPTIONS request may write (CLI, tests, POSTs)."""
-    from flask import has_request_context, request
+    """Everything but a GET/HEAD/OPTIONS request may write (CLI, tests, POSTs), and the few
+    GET views marked with `writes_on_get`."""
+    from flask import current_app, has_request_context, request
 
-    return not has_request_context() or request.method not in ("GET", "HEAD", "OPTIONS")
+    if not has_request_context() or request.method not in ("GET", "HEAD", "OPTIONS"):
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "writes_on_get", False)
+
+
+def writes_on_get(view: Any) -> Any:
+    """Mark a GET view that may write (e.g. a token made on first visit): on SQLite its
+    transaction then takes the write lock at once, and waits for it, instead of failing with
+    "database is locked" when another request wrote after this one began reading."""
+    view.writes_on_get = True
+    return view

@@ -189,9 +189,11 @@ def test_clicking_twice_at_once_changes_nothing(
         db.session.remove()
 
 
-def post_all(server: Server, cookies: list[str]) -> list[Answer | BaseException]:
-    """POST the registration once per cookie, all released at the same instant."""
-    path = f"/sessions/{SLUG}/register"
+def post_all(
+    server: Server, cookies: list[str], action: str = "register"
+) -> list[Answer | BaseException]:
+    """POST the registration (or *action*) once per cookie, all released at the same instant."""
+    path = f"/sessions/{SLUG}/{action}"
     start = threading.Barrier(len(cookies))
     answers: list[Answer | BaseException] = [RuntimeError("no answer")] * len(cookies)
 
@@ -226,12 +228,16 @@ def post_all(server: Server, cookies: list[str]) -> list[Answer | BaseException]
     return answers
 
 
-def assert_all_redirected(answers: list[Answer | BaseException], server: Server) -> None:
+def assert_all_redirected(
+    answers: list[Answer | BaseException],
+    server: Server,
+    location: str = f"/sessions/{SLUG}#register",
+) -> None:
     """Each request got the redirect to the session page, and no worker logged an error."""
     log = server.log()
     failures = [a for a in answers if not (isinstance(a, Answer) and a.status == 302)]
     assert not failures, f"{len(failures)} failed, e.g. {failures[:3]}\n{log[-5000:]}"
-    assert {a.location for a in answers if isinstance(a, Answer)} == {f"/sessions/{SLUG}#register"}
+    assert {a.location for a in answers if isinstance(a, Answer)} == {location}
     assert "Traceback" not in log, log[-5000:]
 
 
@@ -279,3 +285,81 @@ def add_session_and_users() -> tuple[int, list[int]]:
     ]
     db.session.commit()
     return learning_session.id, [user.id for user in users]
+
+
+def test_the_line_keeps_the_order_in_which_requests_took_the_session(
+    race: Race, first_wave: dict[int, Answer | BaseException]
+) -> None:
+    """In line *in order*: a registration's row is written under the session's lock, so ids
+    follow the order in which requests got the lock (and committed, as the lock is held until
+    the commit). The first 50 got the seats; place n in line is the (50+n)-th to commit."""
+    with race.app.app_context():
+        registrations = list(
+            db.session.scalars(
+                sa.select(Registration)
+                .filter_by(session_id=race.session_id)
+                .order_by(Registration.id)
+            )
+        )
+        places = waitlist_places(registrations)
+        db.session.remove()
+    statuses = [r.status for r in registrations]
+    assert statuses == [RegistrationStatus.CONFIRMED] * CAPACITY + [
+        RegistrationStatus.WAITLISTED
+    ] * (USERS - CAPACITY)
+    waiting = registrations[CAPACITY:]
+    assert [places[r.id] for r in waiting] == list(range(1, USERS - CAPACITY + 1))
+    queued = [r.queued_at for r in waiting]
+    assert queued == sorted(queued)
+    assert len(set(queued)) == len(queued)  # no tie left to the id to break
+    last_seat = max(r.confirmed_at for r in registrations[:CAPACITY] if r.confirmed_at)
+    assert last_seat <= queued[0]
+
+
+def test_seats_freed_at_once_go_to_the_first_in_line(
+    race: Race, server: Server, first_wave: dict[int, Answer | BaseException]
+) -> None:
+    """10 people with a seat cancel at the same instant: the first 10 in line get the seats,
+    each told by e-mail, and the rest of the line moves up without gaps, in the same order."""
+    freed = DOUBLE_CLICKERS // 2
+    with race.app.app_context():
+        registrations = list(
+            db.session.scalars(sa.select(Registration).filter_by(session_id=race.session_id))
+        )
+        places = waitlist_places(registrations)
+        line = sorted(places, key=places.__getitem__)  # registration ids, first in line first
+        by_id = {r.id: r.user_id for r in registrations}
+        leaving = user_ids(race.session_id, RegistrationStatus.CONFIRMED)[-freed:]
+        emails_before = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage))
+        db.session.remove()
+
+    answers = post_all(server, [race.cookie(user_id) for user_id in leaving], action="cancel")
+
+    assert_all_redirected(answers, server, location=f"/sessions/{SLUG}")
+    with race.app.app_context():
+        after = list(
+            db.session.scalars(sa.select(Registration).filter_by(session_id=race.session_id))
+        )
+        places_after = waitlist_places(after)
+        subjects = list(
+            db.session.scalars(
+                sa.select(OutboxMessage.subject).order_by(OutboxMessage.id).offset(emails_before)
+            )
+        )
+        db.session.remove()
+    status = {r.user_id: r.status for r in after}
+    assert Counter(status.values()) == {
+        RegistrationStatus.CONFIRMED: CAPACITY,
+        RegistrationStatus.WAITLISTED: USERS - CAPACITY - freed,
+        RegistrationStatus.CANCELLED: freed,
+    }
+    promoted = {by_id[registration_id] for registration_id in line[:freed]}
+    assert {u for u, s in status.items() if s is RegistrationStatus.CONFIRMED} >= promoted
+    assert all(status[u] is RegistrationStatus.CANCELLED for u in leaving)
+    assert [places_after[registration_id] for registration_id in line[freed:]] == list(
+        range(1, USERS - CAPACITY - freed + 1)
+    )
+    assert Counter(s.split(":")[0] for s in subjects) == {
+        "Registration cancelled": freed,
+        "A seat is yours": freed,
+    }
