@@ -415,7 +415,11 @@ def linked(app: Flask) -> Linked:
         )
 
 
-def test_merge_moves_every_link_and_deletes_the_duplicate(app, client, organiser, linked):
+def test_merge_moves_every_link_and_deletes_the_duplicate(app, client, users, linked):
+    # the duplicate organises a session: an admin's merge (organisers are refused, see
+    # tests/test_authorisation_matrix.py)
+    organiser = users.admin
+    login_as(client, organiser)
     response = client.post(
         f"/manage/agencies/{linked.duplicate}/merge", data={"target": str(linked.keep)}
     )

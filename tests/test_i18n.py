@@ -96,3 +96,9 @@ def test_switching_language_while_logged_in_changes_the_account_language(app, cl
     client.get("/language/en?next=/")
     with app.app_context():
         assert db.session.get(User, user_id).locale == "en"
+
+
+@pytest.mark.parametrize(("lang", "text"), [("th", "กรุณาเข้าสู่ระบบ"), ("en", "Please log in")])
+def test_the_log_in_request_of_a_protected_page_is_in_the_readers_language(client, lang, text):
+    page = client.get(f"/me?lang={lang}", follow_redirects=True).get_data(as_text=True)
+    assert f'<li class="flash flash--info">{text}' in page

@@ -29,7 +29,7 @@ from exchange.directory.forms import (
 )
 from exchange.forms import ConfirmForm
 from exchange.i18n import current_language
-from exchange.models import Agency, AgencyKind, Person, Topic
+from exchange.models import Agency, AgencyKind, LearningSession, Person, Topic, User, UserRole
 from exchange.pagination import paginate
 from exchange.permissions import organiser_required
 from exchange.services import directory
@@ -300,7 +300,10 @@ def _merge(kind: Kind, record_id: int) -> Response | str:
     if form.validate_on_submit():
         keep = db.session.get(kind.model, form.target.data)
         try:
-            kind.merge(duplicate, keep, user_id=current_user.id)
+            admins_only = kind is AGENCY and _changes_who_manages(duplicate)
+            kind.merge(duplicate, keep, user_id=current_user.id)  # its own refusals come first
+            if admins_only and current_user.role is not UserRole.ADMIN:
+                raise directory.DirectoryError(str(_ADMINS_MERGE), "target")
         except directory.DirectoryError as exc:
             _refused(form, exc)
         else:
@@ -319,6 +322,22 @@ def _merge(kind: Kind, record_id: int) -> Response | str:
         edit_url=url_for(f"directory.{kind.name}_edit", record_id=record_id),
         list_url=url_for(kind.list_endpoint),
     )
+
+
+_ADMINS_MERGE = _l(
+    "This agency organises sessions or has organisers: only an administrator can merge it."
+)
+
+
+def _changes_who_manages(duplicate: Agency) -> bool:
+    """A merge moves the duplicate's sessions and accounts to the agency kept: if it organises
+    sessions or has organisers, the kept agency's organisers would manage its sessions (or its
+    organisers the kept one's). That is an admin's decision, as an organiser's agency is."""
+    owns = db.select(LearningSession.id).where(LearningSession.organiser_id == duplicate.id)
+    staff = db.select(User.id).where(
+        User.agency_id == duplicate.id, User.role.in_((UserRole.ORGANISER, UserRole.ADMIN))
+    )
+    return bool(db.session.scalar(owns.limit(1)) or db.session.scalar(staff.limit(1)))
 
 
 def _merge_options(kind: Kind, duplicate: Any) -> list[tuple[int, int, str]]:

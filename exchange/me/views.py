@@ -8,16 +8,25 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from exchange.db import db, utcnow
+from exchange.db import db, utcnow, writes_on_get
 from exchange.forms import ConfirmForm, fill_agency_choices
 from exchange.i18n import remember_language
 from exchange.me.forms import EXPIRY_DAYS, ApiTokenForm, PasswordForm, ProfileForm
-from exchange.models import ApiToken
+from exchange.models import ApiToken, UserRole
 from exchange.services import api_tokens, calendars, join_links
 from exchange.services import certificates as certificates_service
 from exchange.services import notes as notes_service
@@ -27,6 +36,7 @@ bp = Blueprint("me", __name__)
 
 
 @bp.get("")
+@writes_on_get  # the feed token and join links are made on the first visit
 @login_required
 def index() -> str:
     now = utcnow()
@@ -82,7 +92,7 @@ def regenerate_calendar_token() -> Response:
 @login_required
 def profile() -> Response | str:
     form, password_form = _profile_forms()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _agency_may_change(form):
         current_user.display_name = form.display_name.data.strip()
         current_user.agency_id = form.agency.data
         current_user.locale = form.locale.data
@@ -91,6 +101,16 @@ def profile() -> Response | str:
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("me.profile"))
     return _profile_page(form, password_form)
+
+
+def _agency_may_change(form: ProfileForm) -> bool:
+    """An organiser's agency decides whose sessions they manage, so only an admin changes it
+    (/manage/users); anyone else picks their own (it counts only for statistics)."""
+    if current_user.role is not UserRole.ORGANISER or form.agency.data == current_user.agency_id:
+        return True
+    message = _("Your agency decides which sessions you manage: ask an administrator to change it.")
+    form.agency.errors = [*form.agency.errors, message]
+    return False
 
 
 @bp.post("/password")
@@ -159,6 +179,10 @@ def _profile_forms(*, profile_data: bool = True) -> tuple[ProfileForm, PasswordF
     extra = {} if profile_data else {"formdata": None}
     form = ProfileForm(obj=current_user, agency=current_user.agency_id, **extra)
     fill_agency_choices(form.agency)
+    if current_user.role is UserRole.ORGANISER:  # shown, not chosen: see _agency_may_change
+        form.agency.render_kw = {"disabled": True}
+        if "agency" not in request.form:  # a disabled select is not sent
+            form.agency.data = current_user.agency_id
     return form, PasswordForm(prefix="pw")
 
 
