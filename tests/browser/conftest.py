@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,12 +38,16 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "TESTING": True,
             "SECRET_KEY": "browser-test",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'live.sqlite'}",
+            # the browser keeps CSS and fonts instead of asking again on every page
+            "SEND_FILE_MAX_AGE_DEFAULT": 3600,
         }
     )
-    with app.app_context():
+    with app.test_request_context():  # a request, for the links in the participant's e-mail
         db.create_all()
         load_demo(now=datetime.now(UTC))
         _add_organiser()
+        _add_admin()
+        _add_participant()
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -77,6 +81,35 @@ def _add_organiser() -> None:
     )
 
 
+ADMIN = ("admin@exchange.go.th", "admin password long")
+
+
+def _add_admin() -> None:
+    """An administrator, for the accessibility checks of the admin and workspace pages."""
+    from exchange.models import UserRole
+    from exchange.services.accounts import create_user
+
+    create_user(ADMIN[0], "ผู้ดูแลระบบ", password=ADMIN[1], role=UserRole.ADMIN)
+
+
+PARTICIPANT = ("participant@agency.go.th", "participant password")
+
+
+def _add_participant() -> None:
+    """A participant registered for the demo's upcoming session, for /me."""
+    from sqlalchemy import select
+
+    from exchange.models import LearningSession
+    from exchange.services.accounts import create_user
+    from exchange.services.registration import register
+
+    user = create_user(PARTICIPANT[0], "ผู้เข้าร่วม ทดสอบ", password=PARTICIPANT[1])
+    upcoming = db.session.scalar(
+        select(LearningSession).filter_by(slug="mindset-for-organisation-4-0-follow-up")
+    )
+    register(upcoming, user, datetime.now(UTC))
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
@@ -94,3 +127,25 @@ def browser() -> Iterator[object]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def logged_in(browser, live_server) -> Callable[[tuple[str, str]], dict]:
+    """The storage state of a logged-in account, logging in once per account for the whole
+    run: the log-in form is rate-limited per address, and every test comes from 127.0.0.1."""
+    states: dict[str, dict] = {}
+
+    def state(account: tuple[str, str]) -> dict:
+        if account[0] not in states:
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(live_server + "/auth/login")
+            page.fill("#email", account[0])
+            page.fill("#password", account[1])
+            page.locator("main form button[type=submit]").click()
+            page.wait_for_url("**/me")
+            states[account[0]] = context.storage_state()
+            context.close()
+        return states[account[0]]
+
+    return state
