@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar, Conference, Event, Timezone, vCalAddress, vDuration
+from icalendar import Alarm, Calendar, Conference, Event, Timezone, vCalAddress, vDuration, vText
 
 from exchange.markup import plain_text
 
@@ -145,6 +145,9 @@ def build_feed(
     """
     entries = list(entries)
     calendar = _calendar(PUBLISH, settings)
+    # One line of escaped TEXT (RFC 7986): icalendar writes NAME and X- properties as they are,
+    # so a line break in an agency's or topic's name broke the feed (a 500) and a comma was bare.
+    name = vText(" ".join(name.split()))
     calendar.add("NAME", name)
     calendar.add("X-WR-CALNAME", name)
     if description:
