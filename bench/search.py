@@ -1,7 +1,7 @@
 """Benchmark the search service over 50,000 takeaways and notes, on SQLite and PostgreSQL.
 
     .venv/bin/python bench/search.py [--database-url URL] [--takeaways 40000] [--notes 10000]
-                                     [--sessions 500] [--repeat 30]
+                                     [--sessions 500] [--repeat 30] [--keep] [--reuse]
 
 Builds a fresh database (by default a SQLite file in a temporary folder; with --database-url an
 existing database that must be empty, whose tables are dropped at the end), writes sessions,
@@ -14,6 +14,10 @@ Each query runs --repeat times after two warm-up runs, twice: the grouped overvi
 /search?q= shows) and one page of takeaways (/search?q=…&type=takeaway). The time includes
 building the highlighted snippets. Prints a Markdown table with p50/p95/max in milliseconds.
 No network: everything runs in this process against the given database.
+
+With --keep the tables stay at the end; --reuse then times the data kept by an earlier --keep
+run (no seeding, no index build; the sizes printed are counted from the database; the tables
+stay) so that a change to the query code can be measured again in seconds instead of minutes.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from exchange.models import (  # noqa: E402
     ContentStatus,
     LearningSession,
     Note,
+    SearchDocument,
     SearchKind,
     SessionStatus,
     Takeaway,
@@ -211,40 +216,63 @@ def main() -> int:
     parser.add_argument("--notes", type=int, default=10_000)
     parser.add_argument("--sessions", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--keep", action="store_true", help="leave the tables for --reuse")
+    parser.add_argument("--reuse", action="store_true", help="time the data of a --keep run")
     args = parser.parse_args()
+    if (args.keep or args.reuse) and not args.database_url:
+        parser.error("--keep and --reuse need --database-url (the default file is temporary)")
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite:///{Path(folder) / 'search.sqlite'}"
         app = create_app({"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url})
         with app.app_context():
-            if sa.inspect(db.engine).get_table_names():
-                print(f"refused: {db.engine.url.render_as_string()} is not empty", file=sys.stderr)
+            tables = sa.inspect(db.engine).get_table_names()
+            if args.reuse != bool(tables):
+                state = "is empty" if args.reuse else "is not empty"
+                print(f"refused: {db.engine.url.render_as_string()} {state}", file=sys.stderr)
                 return 2
-            db.create_all()
+            if not args.reuse:
+                db.create_all()
             try:
                 return run(args)
             finally:
                 db.session.remove()
-                db.drop_all()
+                if not (args.keep or args.reuse):
+                    db.drop_all()
                 db.engine.dispose()
 
 
 def run(args: argparse.Namespace) -> int:
-    began = time.perf_counter()
-    seed_data(args)
-    seeded = time.perf_counter() - began
-    began = time.perf_counter()
-    counts = rebuild(db.session)
-    db.session.commit()
-    indexed = time.perf_counter() - began
+    if args.reuse:
+        seeded = indexed = 0.0
+        args.takeaways = db.session.scalar(sa.select(sa.func.count()).select_from(Takeaway))
+        args.notes = db.session.scalar(sa.select(sa.func.count()).select_from(Note))
+        args.sessions = db.session.scalar(sa.select(sa.func.count()).select_from(LearningSession))
+        counts = dict(
+            db.session.execute(
+                sa.select(SearchDocument.kind, sa.func.count()).group_by(SearchDocument.kind)
+            ).all()
+        )
+        counts = {k: counts.get(k, 0) for k in SearchKind}
+        db.session.rollback()
+    else:
+        began = time.perf_counter()
+        seed_data(args)
+        seeded = time.perf_counter() - began
+        began = time.perf_counter()
+        counts = rebuild(db.session)
+        db.session.commit()
+        indexed = time.perf_counter() - began
     if db.engine.dialect.name == "postgresql":
         with db.engine.begin() as connection:
             connection.execute(sa.text("ANALYZE"))
+    origin = "reused" if args.reuse else f"seeded in {seeded:.1f} s"
+    built = "" if args.reuse else f" built in {indexed:.1f} s"
     print(
         f"## search on {db.engine.dialect.name} ({platform.python_version()}, "
         f"load {os.getloadavg()[0]:.2f})\n\n"
         f"{args.takeaways:,} takeaways and {args.notes:,} notes in {args.sessions} sessions "
-        f"(seeded in {seeded:.1f} s); index: {sum(counts.values()):,} public documents "
-        f"({', '.join(f'{k.value} {n:,}' for k, n in counts.items())}) built in {indexed:.1f} s.\n"
+        f"({origin}); index: {sum(counts.values()):,} public documents "
+        f"({', '.join(f'{k.value} {n:,}' for k, n in counts.items())}){built}.\n"
     )
     print("| query | kind | matches | overview p50 | p95 | max | takeaways page p50 | p95 |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")

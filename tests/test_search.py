@@ -383,3 +383,124 @@ def test_past_and_cancelled_sessions_are_public(app, make_session):
     cancelled = make_session(title_th="บทเรียนที่ยกเลิก", status=SessionStatus.CANCELLED)
     assert ("session", past) in _found(app, "ย้อนหลัง")
     assert ("session", cancelled) in _found(app, "ยกเลิก")
+
+
+# --- large indexes: the newest matches, long notes -------------------------------------------
+
+
+def _spread_ids(app, moves: dict[int, int]) -> None:
+    """Give takeaways' documents these ids (old takeaway id → new document id): documents far
+    apart in age without writing thousands of rows."""
+    with app.app_context():
+        for takeaway_id, new_id in moves.items():
+            db.session.execute(
+                sa.update(SearchDocument)
+                .where(
+                    SearchDocument.kind == SearchKind.TAKEAWAY, SearchDocument.ref_id == takeaway_id
+                )
+                .values(id=new_id)
+            )
+        db.session.commit()
+
+
+@pytest.mark.parametrize("kind", [None, SearchKind.TAKEAWAY])
+def test_capped_candidates_are_the_newest_matches_across_id_bands(
+    app, add_takeaway, monkeypatch, kind
+):
+    """PostgreSQL looks for the newest matches band by band of ids (the newest 2,000, the
+    4,000 before, the 12,000 before, the rest): the newest win whichever band they are in."""
+    from exchange.services import search as search_service
+
+    monkeypatch.setattr(search_service, "MAX_CANDIDATES", 3)
+    ids = [add_takeaway(f"ธรรมาภิบาลข้อมูลเรื่องที่ {n}") for n in range(5)]
+    add_takeaway("เรื่องอื่นทั้งหมด")
+    # bands: 40,500 the newest; none the second; 30,000, 25,500 the third; 3,000, 700 the rest
+    _spread_ids(app, dict(zip(ids, [3_000, 40_500, 700, 30_000, 25_500], strict=True)))
+    with app.app_context():
+        results = search("ธรรมาภิบาลข้อมูล", kind=kind)
+        found = {h.ref_id for g in results.groups for h in g.hits}
+        assert results.capped
+        assert found == {ids[1], ids[3], ids[4]}
+        monkeypatch.setattr(search_service, "MAX_CANDIDATES", 4)
+        found = {h.ref_id for g in search("ธรรมาภิบาลข้อมูล", kind=kind).groups for h in g.hits}
+        assert found == {ids[0], ids[1], ids[3], ids[4]}
+        monkeypatch.setattr(search_service, "MAX_CANDIDATES", 500)
+        results = search("ธรรมาภิบาลข้อมูล", kind=kind)
+        assert not results.capped
+        assert results.total == 5
+
+
+def test_a_phrase_late_in_a_long_note_is_found(app, make_session):
+    """Ranking reads the beginning of a note; the phrase check falls back to the whole text."""
+    session_id = make_session()
+    filler = " ".join(f"ย่อหน้าที่{n} การประชุมประจำปีของหน่วยงาน" for n in range(80))
+    with app.app_context():
+        note = Note(
+            session_id=session_id,
+            title="บันทึกยาว",
+            body=f"{filler}\n\nท้ายบันทึก ธรรมาภิบาลข้อมูลภาครัฐ",
+            status=ContentStatus.PUBLISHED,
+        )
+        db.session.add(note)
+        db.session.commit()
+        note_id = note.id
+        assert (
+            len(
+                db.session.scalar(
+                    select(SearchDocument.body).filter_by(kind=SearchKind.NOTE, ref_id=note_id)
+                )
+            )
+            > 2000
+        )
+    assert ("note", note_id) in _found(app, "ธรรมาภิบาลข้อมูล")
+    assert ("note", note_id) in _found(app, "ธรรมาภิบาลข้อมูล", kind=SearchKind.NOTE)
+    assert ("note", note_id) not in _found(app, "ข้อมูลธรรมาภิบาล")  # the units, not the phrase
+
+
+def test_postgresql_reads_only_the_newest_band_for_a_common_word(app, database_url):
+    """A word in 3,000 documents: the candidates query reads about MAX_CANDIDATES rows, not
+    3,000 (the GIN index answers the kind and the id band)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's plan; SQLite's FTS5 walks its matches newest first")
+    from exchange.search import postgresql
+
+    rows = [
+        {
+            "id": n,
+            "kind": SearchKind.TAKEAWAY,
+            "ref_id": n,
+            "title": "",
+            "body": "คำทั่วไป",
+            "search_title": "",
+            "search_text": f"คำ ทั่ว ไป {n}",
+            "search_tags": "",
+        }
+        for n in range(1, 3001)
+    ]
+    with app.app_context():
+        db.session.execute(sa.insert(SearchDocument), rows)
+        db.session.execute(sa.text("ANALYZE search_document"))
+        for kind in (None, SearchKind.TAKEAWAY):
+            query = postgresql.matches([("ทั่ว",)], kind, [], (50, 10))
+            sql = query.compile(db.engine, compile_kwargs={"literal_binds": True})
+            db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+            (plan,) = db.session.execute(sa.text(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")).scalar()
+
+            def heap_rows(node: dict) -> int:
+                own = node["Actual Rows"] if node["Node Type"] == "Bitmap Heap Scan" else 0
+                return own + sum(heap_rows(child) for child in node.get("Plans", []))
+
+            assert heap_rows(plan["Plan"]) <= 1_100  # the newest band (ids 2,000-3,000), not 3,000
+            assert len(db.session.execute(query).all()) == 50
+        db.session.rollback()
+
+
+def test_a_takeaway_hit_lands_on_the_takeaway_in_its_session_page(app, client, add_takeaway):
+    found = add_takeaway("ลดขั้นตอนด้วยระบบไร้กระดาษ", "Go paperless")
+    with app.app_context():
+        slug = db.session.get(Takeaway, found).learning_session.slug
+    html = client.get("/search", query_string={"q": "ไร้กระดาษ"}).get_data(as_text=True)
+    target = f"/sessions/{slug}#takeaway-{found}"
+    assert f'href="{target}"' in html
+    page = client.get(target.split("#")[0]).get_data(as_text=True)
+    assert page.count(f'id="takeaway-{found}"') == 1

@@ -8,7 +8,9 @@ dialect-specific and lives outside the model, created by the DDL events below (f
 
 - SQLite: an FTS5 table ``search_fts`` over the three ``search_*`` columns (external content,
   kept in step by triggers);
-- PostgreSQL: a stored generated ``tsv`` column (title weight A, text B, tags D) with a GIN index.
+- PostgreSQL: a stored generated ``tsv`` column (title weight A, text B, tags D) with a GIN index,
+  and ``tsv_title`` (the title alone) with another; both also hold the kind and id-bucket
+  lexemes (``SCOPE_LEXEMES``); ``tsv_head`` (no index) ranks the candidates.
 
 ``SCHEMA_OBJECTS`` names them so that Alembic's autogenerate comparison leaves them alone.
 """
@@ -94,19 +96,35 @@ SQLITE_DROP = (
     "DROP TRIGGER IF EXISTS search_document_ai",
     "DROP TABLE IF EXISTS search_fts",
 )
+# Every tsvector also holds two lexemes no search unit can spell (units have no "_"): the
+# document's kind and its bucket of ids, so that exchange.search.postgresql can filter by type
+# and look for the newest matches inside the GIN index instead of reading every matching row.
+# tsv_head (title, the first HEAD_CHARS of the text cut after a whole unit, tags) is small
+# enough to stay in the row: candidates are ranked on it, and a phrase found in it needs no
+# reading of the whole tsv (out of line, compressed, for a long note).
+ID_BUCKET = 1000
+HEAD_CHARS = 600
+SCOPE_LEXEMES = f"array_to_tsvector(ARRAY['_k_' || kind, '_b_' || (id / {ID_BUCKET})::text])"
+_HEAD_TEXT = f"regexp_replace(left(search_text, {HEAD_CHARS + 1}), '\\S*$', '')"
 POSTGRESQL_CREATE = (
-    """ALTER TABLE search_document ADD COLUMN tsv tsvector GENERATED ALWAYS AS (
+    f"""ALTER TABLE search_document ADD COLUMN tsv tsvector GENERATED ALWAYS AS (
         setweight(to_tsvector('simple', search_title), 'A')
         || setweight(to_tsvector('simple', search_text), 'B')
-        || setweight(to_tsvector('simple', search_tags), 'D')) STORED""",
+        || setweight(to_tsvector('simple', search_tags), 'D')
+        || {SCOPE_LEXEMES}) STORED""",
     "CREATE INDEX ix_search_document_tsv ON search_document USING gin (tsv)",
-    """ALTER TABLE search_document ADD COLUMN tsv_title tsvector
-        GENERATED ALWAYS AS (to_tsvector('simple', search_title)) STORED""",
+    f"""ALTER TABLE search_document ADD COLUMN tsv_title tsvector GENERATED ALWAYS AS (
+        to_tsvector('simple', search_title) || {SCOPE_LEXEMES}) STORED""",
     "CREATE INDEX ix_search_document_tsv_title ON search_document USING gin (tsv_title)",
+    f"""ALTER TABLE search_document ADD COLUMN tsv_head tsvector GENERATED ALWAYS AS (
+        setweight(to_tsvector('simple', search_title), 'A')
+        || setweight(to_tsvector('simple', {_HEAD_TEXT}), 'B')
+        || setweight(to_tsvector('simple', search_tags), 'D')) STORED""",
 )
 POSTGRESQL_DROP = (
     "DROP INDEX IF EXISTS ix_search_document_tsv_title",
     "DROP INDEX IF EXISTS ix_search_document_tsv",
+    "ALTER TABLE search_document DROP COLUMN IF EXISTS tsv_head",
     "ALTER TABLE search_document DROP COLUMN IF EXISTS tsv_title",
     "ALTER TABLE search_document DROP COLUMN IF EXISTS tsv",
 )
@@ -122,6 +140,7 @@ SCHEMA_OBJECTS = frozenset(
         "search_fts_content",
         "tsv",
         "tsv_title",
+        "tsv_head",
         "ix_search_document_tsv",
         "ix_search_document_tsv_title",
     }

@@ -45,7 +45,7 @@ def highlight(
     text = " ".join((text or "" if tokens else normalise(text)).split())  # stored: normalised
     marks: list[tuple[int, int]] | None = None
     if tokens and phrases:
-        marks = _aligned_spans(text, tokens.split(), phrases)
+        marks = _aligned_spans(text, tokens.split(), phrases, length)
     if marks is None:
         marks = spans(text, phrases) if phrases else []
     if length is None or len(text) <= length:
@@ -58,9 +58,13 @@ def highlight(
     return _render(text, marks, begin, end)
 
 
-def _aligned_spans(text: str, keys: list[str], phrases: list[Phrase]) -> list | None:
+def _aligned_spans(
+    text: str, keys: list[str], phrases: list[Phrase], length: int | None = None
+) -> list | None:
     """Matches found in the stored units, mapped to *text*; None if the units do not line up
-    with the text (then the caller tokenises)."""
+    with the text (then the caller tokenises). With *length* (the snippet's), only the matches
+    that can fall in the window after the first match are mapped: a long note's units are
+    not all walked through (that was a millisecond or more per note)."""
     found: list[tuple[int, int]] = []  # unit index ranges
     for phrase in phrases:
         size = len(phrase)
@@ -76,16 +80,22 @@ def _aligned_spans(text: str, keys: list[str], phrases: list[Phrase]) -> list | 
     if len(lowered) != len(text):
         return None
     last = max(b for _, b in found)
+    first = min(a for a, _ in found)
     offsets: list[tuple[int, int]] = []
     position = 0
     pattern = unit_pattern()
-    for key in keys[: last + 1]:
+    limit = len(text)
+    for index, key in enumerate(keys[: last + 1]):
         at = lowered.find(key, position)
         if at < 0 or pattern.search(text, position, at):  # a unit skipped: not aligned
             return None
+        if at > limit:  # past the window: the marks after it are never shown
+            break
         offsets.append((at, at + len(key)))
         position = at + len(key)
-    ranges = sorted((offsets[a][0], offsets[b][1]) for a, b in found)
+        if index == first and length is not None:
+            limit = at + length + 64  # the window ends before (see highlight and _cut)
+    ranges = sorted((offsets[a][0], offsets[b][1]) for a, b in found if b < len(offsets))
     merged: list[tuple[int, int]] = []
     for start, end in ranges:
         if merged and start <= merged[-1][1]:

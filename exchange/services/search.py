@@ -10,7 +10,6 @@ syntax: FTS5 gets quoted phrases of letters and digits only, PostgreSQL bound pa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import reduce
 
 import sqlalchemy as sa
 from markupsafe import Markup
@@ -29,6 +28,7 @@ from exchange.models import (
     search_document_agency,
     search_document_topic,
 )
+from exchange.search import postgresql
 from exchange.search.highlight import Phrase, highlight, spans
 from exchange.search.thai import MAX_QUERY_CHARS, normalise, query_phrases
 
@@ -98,7 +98,7 @@ def search(
     results = Results(text, phrases, [], page, per_page if kind else 0)
     if not phrases:
         return results
-    matches = _matches(phrases, _filters(kind, agency_id, topic_id)).subquery("matches")
+    matches = _matches(phrases, kind, agency_id, topic_id).subquery("matches")
     order = (matches.c.score.desc(), matches.c.id)
     if kind is None:
         ranked = select(
@@ -158,12 +158,17 @@ def search(
     return results
 
 
-def _matches(phrases: list[Phrase], filters: list) -> sa.Select:
+def _matches(
+    phrases: list[Phrase], kind: SearchKind | None, agency_id: int | None, topic_id: int | None
+) -> sa.Select:
     """id, kind and score (higher is better) of the documents matching all *phrases* and the
-    *filters*, at most the capped candidates (see MAX_CANDIDATES)."""
+    filters, at most the capped candidates (see MAX_CANDIDATES)."""
     document = _DOCUMENT
+    filters = _filters(agency_id, topic_id)
     if db.engine.dialect.name == "postgresql":
-        return _postgresql_matches(phrases, filters)
+        return postgresql.matches(phrases, kind, filters, (MAX_CANDIDATES, TITLE_CANDIDATES))
+    if kind is not None:  # "+": SQLite must not pick the (kind, ref_id) index over the match
+        filters.append(sa.literal_column("+search_document.kind") == sa.literal(kind.value))
     # SQLite: FTS5 walks its matches newest first (rowid DESC) and stops at the limit (the
     # "+kind" filter keeps the planner off search_document's kind index, which would test
     # MATCH row by row). bm25 weights: search_title, search_text, search_tags.
@@ -196,43 +201,9 @@ def _matches(phrases: list[Phrase], filters: list) -> sa.Select:
     )
 
 
-def _postgresql_matches(phrases: list[Phrase], filters: list) -> sa.Select:
-    """Candidates from the GIN indexes with every unit present, in any order (exact from the
-    index: no row is read for a recheck), newest first; then the phrases and ts_rank on those
-    few only (each needs the row's tsvector, out of line for a long note)."""
-    document = _DOCUMENT
-    tsv = sa.literal_column("search_document.tsv")
-    simple = sa.literal_column("'simple'::regconfig")
-    every_unit = func.plainto_tsquery(simple, " ".join(u for p in phrases for u in p))
-    phrases_query = reduce(
-        lambda a, b: a.op("&&")(b),
-        [func.phraseto_tsquery(simple, " ".join(p)) for p in phrases],
-    )
-    candidates = sa.union(
-        *(
-            select(document.c.id)
-            .where(sa.literal_column(column).op("@@")(every_unit), *filters)
-            .order_by((document.c.id + 0).desc())  # "+ 0": from the GIN index, not the pkey
-            .limit(limit)
-            for column, limit in (
-                ("search_document.tsv", MAX_CANDIDATES),
-                ("search_document.tsv_title", TITLE_CANDIDATES),
-            )
-        )
-    ).cte("candidates")
-    score = func.ts_rank(tsv, phrases_query)
-    return select(document.c.id, document.c.kind, score.label("score")).where(
-        document.c.id.in_(select(candidates.c.id)), tsv.op("@@")(phrases_query)
-    )
-
-
-def _filters(kind: SearchKind | None, agency_id: int | None, topic_id: int | None) -> list:
+def _filters(agency_id: int | None, topic_id: int | None) -> list:
     columns = _DOCUMENT.c
     conditions = []
-    if kind is not None:
-        # "+": SQLite must not pick the (kind, ref_id) index over the full-text match
-        kind_column = sa.literal_column("+search_document.kind") if _sqlite() else columns.kind
-        conditions.append(kind_column == sa.literal(kind.value))
     if agency_id is not None:
         link = search_document_agency
         conditions.append(
@@ -244,10 +215,6 @@ def _filters(kind: SearchKind | None, agency_id: int | None, topic_id: int | Non
             columns.id.in_(select(link.c.document_id).where(link.c.topic_id == topic_id))
         )
     return conditions
-
-
-def _sqlite() -> bool:
-    return db.engine.dialect.name == "sqlite"
 
 
 _LOADERS = {
