@@ -66,7 +66,8 @@ def remember_language(code: str) -> None:
 
 
 def current_language() -> str:
-    return get_locale().language if get_locale() else "th"
+    locale = get_locale()  # once: templates call this for every item of a list
+    return locale.language if locale else "th"
 
 
 def _zone(tz: str | tzinfo | None) -> tzinfo:

@@ -13,7 +13,7 @@ from exchange.models import Agency, Topic
 from exchange.pagination import paginate
 from exchange.permissions import can_manage_session
 from exchange.registration.forms import GuestRegistrationForm
-from exchange.services import calendars, join_links, knowledge, sessions
+from exchange.services import agencies, calendars, join_links, knowledge, sessions
 from exchange.services import registration as registration_service
 
 bp = Blueprint("sessions", __name__)
@@ -44,7 +44,7 @@ def index() -> tuple[str, int]:
         agency=agency,
         unknown_filter=unknown,
         topics=db.session.scalars(select(Topic).order_by(Topic.name_th)).all(),
-        agencies=db.session.scalars(select(Agency).order_by(Agency.name_th)).all(),
+        agencies=agencies.filter_choices(),
         now=utcnow(),
     )
     return page, 404 if unknown else 200
