@@ -32,6 +32,9 @@ class DefaultConfig:
     STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
     PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
     CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+    # Explicit: Flask-Limiter's one `limiter` object otherwise keeps the last app's setting, so
+    # an app built with limits off (a test, a benchmark) switched them off for the next one.
+    RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"  # redis://127.0.0.1:6379 to share limits between workers
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute;40 per hour"

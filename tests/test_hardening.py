@@ -389,3 +389,15 @@ def test_uploads_are_not_under_static(app):
     with app.app_context():
         folder = upload_folder().resolve()
     assert not folder.is_relative_to(Path(app.static_folder).resolve())
+
+
+def test_limits_stay_on_after_an_app_was_built_with_them_off(database_url):
+    """Flask-Limiter's one `limiter` object took its default from the last app it served: an
+    app built with RATELIMIT_ENABLED=False (tests, benchmarks) disabled the next app's limits."""
+    with built_app(database_url, RATELIMIT_ENABLED=False):
+        pass
+    with built_app(database_url, LOGIN_RATE_LIMIT="1 per minute") as app:
+        client = app.test_client()
+        form = {"email": "a@agency.go.th", "password": "nope"}
+        statuses = [client.post("/auth/login", data=form).status_code for _ in range(2)]
+        assert statuses[1] == 429
