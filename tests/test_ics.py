@@ -454,6 +454,40 @@ def test_a_change_rebuilds_one_event_and_the_bytes_match_a_full_build(
     assert len(written) == 6
 
 
+def test_a_changed_feed_replaces_its_cached_versions(app, client, make_session):
+    """Only the latest version of a feed, and of each event, is kept: old ones (4 MB for a
+    1,000-session feed) do not wait for the cache to fill before they go."""
+    first = make_session(slug="first")
+    make_session(slug="second")
+    get_ok(client, "/calendar.ics")
+    get_ok(client, "/calendar.ics?lang=en")
+    feeds, events = app.extensions["ics_cache"], app.extensions["ics_event_cache"]
+    assert (len(feeds), len(events)) == (2, 4)  # two languages
+    kept = feeds.size
+    for title in ("ชื่อใหม่", "ชื่อใหม่อีก"):
+        with app.test_request_context():
+            session = db.session.get(LearningSession, first)
+            schedule.update_session(session, utcnow(), title_th=title)
+            db.session.commit()
+        get_ok(client, "/calendar.ics")
+        get_ok(client, "/calendar.ics?lang=en")
+    assert (len(feeds), len(events)) == (2, 4)
+    assert feeds.size < kept + 200  # about the same bytes: the old versions are gone
+
+
+def test_the_cache_keeps_one_version_per_slot():
+    cache = BytesCache(max_entries=10, max_bytes=100)
+    cache.put("v1", b"old", slot="feed")
+    cache.put("other", b"x", slot="another")
+    cache.put("v2", b"newer", slot="feed")
+    assert cache.get("v1") is None
+    assert cache.get("v2") == b"newer"
+    assert cache.get("other") == b"x"
+    assert cache.size == len(b"newer") + 1
+    cache.put("v2", b"newer", slot="feed")  # the same version again: kept
+    assert cache.get("v2") == b"newer"
+
+
 @pytest.mark.parametrize(
     "url",
     [

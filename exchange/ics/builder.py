@@ -106,7 +106,7 @@ class EventCache(Protocol):
 
     def get(self, key: Hashable) -> bytes | None: ...
 
-    def put(self, key: Hashable, value: bytes) -> None: ...
+    def put(self, key: Hashable, value: bytes, *, slot: Hashable | None = None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -169,8 +169,8 @@ def build_feed(
         data = event_cache.get(key) if event_cache is not None else None
         if data is None:
             data = _event(entry, settings=settings, wording=wording).to_ical()
-            if event_cache is not None:
-                event_cache.put(key, data)
+            if event_cache is not None:  # an edited session's old event bytes are dropped
+                event_cache.put(key, data, slot=_event_slot(entry, settings, wording))
         events.append(data)
     head = calendar.to_ical()
     end = b"END:VCALENDAR\r\n"
@@ -242,6 +242,19 @@ def _event_key(entry: Entry, settings: Settings, wording: Wording) -> Hashable:
         learning_session.ical_sequence,
         learning_session.status.value,
         organiser.loc("name", wording.language) if organiser is not None else None,
+        entry.url,
+        entry.join_url,
+        entry.tentative,
+        entry.stamp,
+        settings,
+        wording,
+    )
+
+
+def _event_slot(entry: Entry, settings: Settings, wording: Wording) -> Hashable:
+    """What one event's cached bytes are a version of: the session in this feed's form."""
+    return (
+        entry.session.id,
         entry.url,
         entry.join_url,
         entry.tentative,

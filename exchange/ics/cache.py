@@ -12,13 +12,16 @@ class BytesCache:
 
     Per process (each gunicorn worker has its own): nothing is shared, so nothing can go
     stale between workers either; keys carry the content's version, so a change is never
-    answered from an old entry, and old entries simply age out.
+    answered from an old entry. An entry put with a *slot* (what it is a version of: a feed,
+    one session's event) replaces the slot's previous version at once: a busy feed changes
+    every few minutes, and old 4 MB versions ageing out slowly were most of a worker's memory.
     """
 
     def __init__(self, max_entries: int, max_bytes: int) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._entries: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._slots: dict[Hashable, Hashable] = {}  # slot -> the key of its latest version
         self._size = 0
         self._lock = threading.Lock()  # the development server and threaded workers share it
 
@@ -29,18 +32,28 @@ class BytesCache:
                 self._entries.move_to_end(key)
             return value
 
-    def put(self, key: Hashable, value: bytes) -> None:
+    def put(self, key: Hashable, value: bytes, *, slot: Hashable | None = None) -> None:
         if len(value) > self.max_bytes or self.max_entries <= 0:
             return
         with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._size -= len(old)
+            if slot is not None:
+                replaced = self._slots.pop(slot, None)
+                if replaced is not None and replaced != key:
+                    self._drop(replaced)
+                self._slots[slot] = key
+                if len(self._slots) > 2 * self.max_entries:  # slots of evicted entries
+                    self._slots = {s: k for s, k in self._slots.items() if k in self._entries}
+            self._drop(key)
             self._entries[key] = value
             self._size += len(value)
             while len(self._entries) > self.max_entries or self._size > self.max_bytes:
                 _, evicted = self._entries.popitem(last=False)
                 self._size -= len(evicted)
+
+    def _drop(self, key: Hashable) -> None:
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._size -= len(old)
 
     def __len__(self) -> int:
         return len(self._entries)

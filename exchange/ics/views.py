@@ -156,7 +156,8 @@ def _respond(
         body = cache.get(etag)
         if body is None:
             body = build()
-            cache.put(etag, body)
+            # one version per feed (and language, host, name): a new one replaces the old
+            cache.put(etag, body, slot=(*key, language, request.host_url, extra))
         response = Response(body, mimetype="text/calendar")  # charset=utf-8 is added
     else:
         response = Response(status=304)

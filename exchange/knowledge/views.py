@@ -11,7 +11,7 @@ from exchange.i18n import current_language
 from exchange.knowledge.atom import build_feed
 from exchange.models import Agency, Person, TakeawayKind, Topic
 from exchange.pagination import paginate
-from exchange.services import knowledge, sessions
+from exchange.services import agencies, knowledge, sessions
 
 bp = Blueprint("knowledge", __name__)
 
@@ -48,7 +48,7 @@ def takeaways() -> tuple[str, int]:
         years=years,
         unknown_filter=unknown,
         kinds=list(TakeawayKind),
-        agencies=db.session.scalars(select(Agency).order_by(Agency.name_th)).all(),
+        agencies=agencies.filter_choices(),
         topics=db.session.scalars(select(Topic).order_by(Topic.name_th)).all(),
     )
     return page, 404 if unknown else 200
@@ -64,16 +64,19 @@ def topic(slug: str) -> str:
     found = db.session.scalar(select(Topic).filter_by(slug=slug))
     if found is None:
         abort(404)
+    now = utcnow()
+    spoke = knowledge.topic_agencies(found, limit=knowledge.TOPIC_AGENCIES + 1)
     pagination = paginate(
         knowledge.published_takeaways(topic=found), current_app.config["TAKEAWAYS_PER_PAGE"]
     )
     return render_template(
         "knowledge/topic.html",
         topic=found,
-        sessions=knowledge.topic_sessions(found),
+        sessions=knowledge.topic_sessions(found, now),
         pagination=pagination,
-        agencies=knowledge.topic_agencies(found),
-        now=utcnow(),
+        agencies=spoke[: knowledge.TOPIC_AGENCIES],
+        more_agencies=len(spoke) > knowledge.TOPIC_AGENCIES,
+        now=now,
     )
 
 

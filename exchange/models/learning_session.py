@@ -72,6 +72,10 @@ class LearningSession(Bilingual, db.Model):
         ),
         CheckConstraint("ical_sequence >= 0", name="sequence_not_negative"),
         Index("ix_learning_session_status_starts_at", "status", "starts_at"),
+        # upcoming sessions (home, /sessions, topic pages): those not yet ended, a range of
+        # this index, rather than a walk of (status, starts_at) past every ended session. No
+        # index on starts_at alone: the planner would walk it for "upcoming, soonest first"
+        Index("ix_learning_session_status_ends_at", "status", "ends_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

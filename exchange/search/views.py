@@ -12,6 +12,7 @@ from exchange.db import db
 from exchange.i18n import current_language
 from exchange.models import Agency, SearchKind, Topic
 from exchange.pagination import page_number
+from exchange.services import agencies
 from exchange.services import search as search_service
 
 bp = Blueprint("search", __name__)
@@ -71,7 +72,7 @@ def index() -> tuple[str, int]:
         topic=topic,
         kinds=list(SearchKind),
         unknown_filter=unknown,
-        agencies=db.session.scalars(select(Agency).order_by(Agency.name_th)).all(),
+        agencies=agencies.filter_choices(),
         topics=db.session.scalars(select(Topic).order_by(Topic.name_th)).all(),
     )
     return page, 404 if unknown else 200

@@ -22,10 +22,16 @@ from exchange.models import (
     Takeaway,
     TakeawayKind,
     Topic,
+    session_topic,
     takeaway_agency,
     takeaway_topic,
 )
-from exchange.services.sessions import PUBLIC_STATUSES, card_options, public_sessions
+from exchange.services.sessions import (
+    PUBLIC_STATUSES,
+    When,
+    card_options,
+    session_list,
+)
 
 
 def takeaway_options() -> tuple:
@@ -115,8 +121,12 @@ def group_by_topic(takeaways: list[Takeaway]) -> list[tuple[Topic | None, list[T
     return named + ([groups[None]] if None in groups else [])
 
 
-def topic_agencies(topic: Topic) -> list[tuple[Agency, int]]:
-    """Agencies that have said something on *topic*, with how many takeaways, most first."""
+TOPIC_AGENCIES = 20  # agencies a topic page's aside lists; a busy topic has over a thousand
+
+
+def topic_agencies(topic: Topic, limit: int | None = None) -> list[tuple[Agency, int]]:
+    """Agencies that have said something on *topic*, with how many takeaways, most first; at
+    most *limit* of them (ask for one more to know whether there are more)."""
     count = sa.func.count(sa.distinct(Takeaway.id))
     query = (
         select(Agency, count)
@@ -130,7 +140,8 @@ def topic_agencies(topic: Topic) -> list[tuple[Agency, int]]:
             LearningSession.status.in_(PUBLIC_STATUSES),
         )
         .group_by(Agency.id)
-        .order_by(count.desc(), Agency.name_th)
+        .order_by(count.desc(), Agency.name_th, Agency.id)
+        .limit(limit)
     )
     return [(agency, n) for agency, n in db.session.execute(query).all()]
 
@@ -171,15 +182,38 @@ def topics_with_counts() -> list[tuple[Topic, int, int]]:
     return [(t, session_counts.get(t.id, 0), takeaway_counts.get(t.id, 0)) for t in topics]
 
 
-def topic_sessions(topic: Topic) -> list[LearningSession]:
-    query = (
-        public_sessions()
-        .join(LearningSession.topics)
-        .where(Topic.id == topic.id)
-        .options(*card_options())
-        .order_by(LearningSession.starts_at.desc(), LearningSession.id)
+TOPIC_SESSIONS = 12  # upcoming and past sessions a topic page shows, each; the rest: /sessions
+
+
+@dataclass
+class TopicSessions:
+    """What a topic page shows of its sessions: a bounded window, not all of them (a busy topic
+    has hundreds), and how many there are, for the link to the full, paginated list."""
+
+    upcoming: list[LearningSession]  # soonest first
+    past: list[LearningSession]  # latest first
+    total: int
+
+    @property
+    def more(self) -> bool:
+        return self.total > len(self.upcoming) + len(self.past)
+
+
+def topic_sessions(topic: Topic, now: datetime, limit: int = TOPIC_SESSIONS) -> TopicSessions:
+    """The next *limit* sessions on *topic* and the latest *limit* past ones, with the total."""
+    on_topic = LearningSession.id.in_(
+        select(session_topic.c.session_id).where(session_topic.c.topic_id == topic.id)
     )
-    return list(db.session.scalars(query))
+    total = db.session.scalar(
+        select(sa.func.count(LearningSession.id)).where(
+            LearningSession.status.in_(PUBLIC_STATUSES), on_topic
+        )
+    )
+    upcoming, past = (
+        list(db.session.scalars(session_list(now, when, topic=topic).limit(limit)))
+        for when in (When.UPCOMING, When.PAST)
+    )
+    return TopicSessions(upcoming, past, total or 0)
 
 
 def person_appearances(person: Person) -> list[Appearance]:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import Select, select
-from sqlalchemy.orm import joinedload, selectinload, with_loader_criteria
+from sqlalchemy.orm import aliased, joinedload, selectinload, with_loader_criteria
 
 from exchange.db import db
 from exchange.models import (
@@ -80,11 +80,22 @@ def session_list(
 
 
 def upcoming(now: datetime, limit: int) -> list[LearningSession]:
+    """The next published sessions (or those under way), soonest first.
+
+    Those not yet ended are gathered first, through the (status, ends_at) index, in a
+    materialised CTE, then sorted: ordering the table by starts_at directly, PostgreSQL walks the
+    (status, starts_at) index from the oldest session, past every one that has ended."""
+    not_ended = (
+        select(LearningSession)
+        .where(LearningSession.status == SessionStatus.PUBLISHED, LearningSession.ends_at > now)
+        .cte("not_ended")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    found = aliased(LearningSession, not_ended)
     query = (
-        public_sessions()
-        .where(LearningSession.ends_at > now, LearningSession.status == SessionStatus.PUBLISHED)
-        .options(*card_options())
-        .order_by(LearningSession.starts_at, LearningSession.id)
+        select(found)
+        .options(joinedload(found.organiser), selectinload(found.topics))
+        .order_by(found.starts_at, found.id)
         .limit(limit)
     )
     return list(db.session.scalars(query))
@@ -92,16 +103,32 @@ def upcoming(now: datetime, limit: int) -> list[LearningSession]:
 
 def latest_summaries(limit: int, *, with_sections: bool = False) -> list[LearningSession]:
     """Sessions with a published summary, newest summary first, notes preloaded (and their
-    sections, for the feed, which shows them whole)."""
-    newest = (
-        select(Note.session_id, sa.func.max(Note.published_at).label("published_at"))
-        .where(Note.status == ContentStatus.PUBLISHED)
-        .group_by(Note.session_id)
-        .subquery()
+    sections, for the feed, which shows them whole).
+
+    Each session's newest published note is the one no other published note of the session
+    follows (an anti-join on the session's notes), so PostgreSQL walks the notes' published_at
+    index backwards and stops after *limit* rows instead of grouping every note."""
+    newer = aliased(Note)
+    superseded = (
+        select(newer.id)
+        .where(
+            newer.session_id == Note.session_id,
+            newer.status == ContentStatus.PUBLISHED,
+            sa.or_(
+                newer.published_at > Note.published_at,
+                sa.and_(newer.published_at == Note.published_at, newer.id > Note.id),
+            ),
+        )
+        .exists()
     )
     query = (
         public_sessions()
-        .join(newest, newest.c.session_id == LearningSession.id)
+        .join(Note, Note.session_id == LearningSession.id)
+        .where(
+            Note.status == ContentStatus.PUBLISHED,
+            Note.published_at.is_not(None),
+            ~superseded,
+        )
         .options(
             *card_options(),
             (
@@ -113,7 +140,7 @@ def latest_summaries(limit: int, *, with_sections: bool = False) -> list[Learnin
             ),
             with_loader_criteria(Note, Note.status == ContentStatus.PUBLISHED),
         )
-        .order_by(newest.c.published_at.desc(), LearningSession.id)
+        .order_by(Note.published_at.desc(), LearningSession.id)
         .limit(limit)
     )
     return list(db.session.scalars(query))
