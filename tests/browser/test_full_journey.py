@@ -119,10 +119,14 @@ def test_session_life_from_creation_to_takeaway(
     r_page.screenshot(path=artifacts / f"full-search-th-{size}.png", full_page=True)
     hit.get_by_role("link", name=title_th, exact=True).click()
     r_page.wait_for_load_state()
-    assert r_page.url.endswith(f"/sessions/{slug}")
-    statement = r_page.locator(".takeaway__statement", has_text=TAKEAWAY_TH)
-    statement.scroll_into_view_if_needed()
-    assert statement.is_visible()
+    # on the takeaway itself: the link's #takeaway-<id> is the item, scrolled into view
+    assert re.search(rf"/sessions/{slug}#takeaway-\d+$", r_page.url)
+    target = r_page.locator(".takeaway:target")
+    assert target.locator(".takeaway__statement").inner_text() == TAKEAWAY_TH
+    assert r_page.evaluate(
+        "() => { const r = document.querySelector('.takeaway:target').getBoundingClientRect();"
+        " return r.top >= 0 && r.top < window.innerHeight; }"
+    )
     assert "ไม่ใช้กระดาษ" in r_page.locator("#summary").inner_text()
     r_page.screenshot(path=artifacts / f"full-takeaway-th-{size}.png", full_page=True)
     switch_language(r_page)
