@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Select, select
@@ -33,11 +34,11 @@ class When(enum.StrEnum):
     ALL = "all"
 
 
-def card_options() -> tuple:
-    """What a session card shows: organiser and topics."""
+def card_options(entity: Any = LearningSession) -> tuple:
+    """What a session card shows: organiser and topics (of *entity*, the model or an alias)."""
     return (
-        joinedload(LearningSession.organiser),
-        selectinload(LearningSession.topics),
+        joinedload(entity.organiser),
+        selectinload(entity.topics),
     )
 
 
@@ -93,10 +94,7 @@ def upcoming(now: datetime, limit: int) -> list[LearningSession]:
     )
     found = aliased(LearningSession, not_ended)
     query = (
-        select(found)
-        .options(joinedload(found.organiser), selectinload(found.topics))
-        .order_by(found.starts_at, found.id)
-        .limit(limit)
+        select(found).options(*card_options(found)).order_by(found.starts_at, found.id).limit(limit)
     )
     return list(db.session.scalars(query))
 
