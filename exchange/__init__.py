@@ -51,6 +51,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from exchange import request_guards
 
     request_guards.install(app)  # NUL dropped, ids past INTEGER a 404: never a database 500
+    from exchange import page_cache
+
+    page_cache.install(app)  # public pages kept while the data version stands
     _register_blueprints(app)
     _register_template_helpers(app)
 

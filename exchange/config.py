@@ -45,6 +45,10 @@ class DefaultConfig:
     API_WRITE_RATE_LIMIT = "60 per minute;600 per hour"  # per token, on POST/PATCH/DELETE
     PASSWORD_MIN_LENGTH = 10
     PASSWORD_RESET_HOURS = 2
+    # A reset request is answered this long after it arrived, whether or not the address has
+    # an account (mailing a link takes longer than finding none: its timing would tell).
+    RESET_ANSWER_SECONDS = 0.25
+    SIGNUP_CONFIRM_HOURS = 48  # the e-mailed link that finishes a sign-up
     CONFIRM_LINK_HOURS = 48
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 365  # the language choice is remembered a year
     # Only write the cookie when the session changed: a static file still loading from the
@@ -56,6 +60,10 @@ class DefaultConfig:
     DEFAULT_TIMEZONE = "Asia/Bangkok"
     SESSIONS_PER_PAGE = 12
     TAKEAWAYS_PER_PAGE = 30
+    # Public pages for readers not logged in are kept in each worker's memory while the data
+    # is unchanged (exchange/page_cache.py), at most this many seconds (0: off) and bytes.
+    PAGE_CACHE_SECONDS = 60
+    PAGE_CACHE_BYTES = 8 * 1024 * 1024
     HOME_UPCOMING = 6
     HOME_SUMMARIES = 4
     FEED_ENTRIES = 20  # newest summaries in /feed.atom

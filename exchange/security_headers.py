@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request
@@ -52,11 +52,17 @@ def install(app: Flask) -> None:
 
 def parse_policy(policy: str) -> dict[str, list[str]]:
     """``"default-src 'self'; img-src 'self' data:"`` as ``{directive: [sources]}``, in order."""
-    directives: dict[str, list[str]] = {}
+    return {name: list(sources) for name, sources in _parsed(policy)}
+
+
+@lru_cache(maxsize=32)
+def _parsed(policy: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The policy's directives, parsed once per configured text (not per response)."""
+    directives: dict[str, tuple[str, ...]] = {}
     for part in policy.split(";"):
         if words := part.split():
-            directives.setdefault(words[0].lower(), words[1:])
-    return directives
+            directives.setdefault(words[0].lower(), tuple(words[1:]))
+    return tuple(directives.items())
 
 
 def format_policy(directives: dict[str, list[str]]) -> str:
@@ -98,6 +104,8 @@ def content_security_policy() -> str | None:
     configured = current_app.config.get("CONTENT_SECURITY_POLICY")
     if not configured:
         return None
+    if "csp_allow" not in g and "csp_style_hashes" not in g:
+        return configured  # as configured: nothing to add
     directives = parse_policy(configured)
     for name, added in g.get("csp_allow", {}).items():
         base = directives.get(name, directives.get("default-src", []))
@@ -114,7 +122,7 @@ def add_security_headers(response: Response) -> Response:
     headers = response.headers
     if policy := content_security_policy():
         headers.setdefault("Content-Security-Policy", policy)
-        ancestors = " ".join(parse_policy(policy).get("frame-ancestors", []))
+        ancestors = " ".join(dict(_parsed(policy)).get("frame-ancestors", ()))
         if frame_options := _FRAME_OPTIONS.get(ancestors):
             headers.setdefault("X-Frame-Options", frame_options)
     headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -24,7 +24,7 @@ from exchange.models import (
     SessionStatus,
     User,
 )
-from exchange.services import schedule
+from exchange.services import calendars, schedule
 from exchange.services.mail import build_email
 from tests.conftest import login_as
 from tests.ical_check import agree, check, check_lines
@@ -425,8 +425,10 @@ def test_unchanged_feed_costs_one_query_and_is_built_once(
     not_modified = count_queries(
         lambda: client.get("/calendar.ics", headers={"If-None-Match": etag})
     )
-    # The version; on a miss also the sessions (SQLite adds its BEGIN to every count).
-    assert warm == not_modified == cold - 1
+    # The data version (exchange/page_cache.py); on a miss also the feed's own version, the
+    # sessions' keys and, for the events not built yet, the rest of them (SQLite adds its
+    # BEGIN to every count).
+    assert warm == not_modified == cold - 3
     assert warm <= 2
     assert len(built) == 1
 
@@ -712,3 +714,35 @@ def test_the_builder_is_pure():
     assert not imported & {"flask", "flask_babel", "flask_sqlalchemy", "sqlalchemy"}
     assert "db.session" not in source.read_text()
     assert re.search(r"\bnow\(", source.read_text()) is None  # stamps come from the caller
+
+
+def test_after_one_change_only_that_session_is_loaded_in_full(
+    app, client, make_session, monkeypatch
+):
+    first = make_session(slug="a")
+    for n in range(4):
+        make_session(slug=f"other-{n}", days=n + 2)
+    completed: list[list[int]] = []
+    original = calendars.complete
+    monkeypatch.setattr(
+        calendars,
+        "complete",
+        lambda sessions: completed.append([s.id for s in sessions]) or original(sessions),
+    )
+    full = get_ok(client, "/calendar.ics")
+    with app.test_request_context():
+        schedule.update_session(db.session.get(LearningSession, first), utcnow(), title_th="ใหม่")
+        db.session.commit()
+    changed = get_ok(client, "/calendar.ics")
+    assert [len(ids) for ids in completed] == [5, 1]
+    assert completed[1] == [first]
+    assert "ใหม่" in changed.decode()
+    assert "ใหม่" not in full.decode()
+
+
+@pytest.mark.parametrize("slug", ["plain-slug", "ไทย-สัมมนา", "a b&c?d#e", "100%", "x/y"])
+def test_feed_addresses_are_url_for_s(app, slug):
+    with app.test_request_context():
+        for language in ("th", "en"):
+            expected = calendars.session_url(LearningSession(slug=slug), language)
+            assert calendars.session_url_maker(language)(slug) == expected

@@ -400,7 +400,8 @@ def test_registrations_page_query_count_does_not_grow_with_online_attendees(
 def test_following_a_link_query_count_is_small(app, client, seat, count_queries):
     session_id, _, link = seat
     move(app, session_id, timedelta(minutes=-10))
-    assert count_queries(lambda: client.get(link)) <= 4  # (BEGIN,) read, (BEGIN,) update
+    # (BEGIN,) read, (BEGIN,) update, the data version raised (exchange/page_cache.py)
+    assert count_queries(lambda: client.get(link)) <= 5
 
 
 # -- two clicks at once -------------------------------------------------------------------------

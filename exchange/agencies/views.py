@@ -5,17 +5,20 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 
 from exchange.db import utcnow
+from exchange.page_cache import cached_page
 from exchange.services import agencies, knowledge
 
 bp = Blueprint("agencies", __name__)
 
 
 @bp.get("")
+@cached_page
 def index() -> str:
     return render_template("agencies/index.html", tree=agencies.agency_tree())
 
 
 @bp.get("/<slug>")
+@cached_page
 def detail(slug: str) -> str:
     agency = agencies.agency_by_slug(slug)
     if agency is None:

@@ -46,6 +46,7 @@ from exchange.models import (
     TakeawayKind,
     Topic,
 )
+from exchange.page_cache import cached_page
 from exchange.services import agencies, knowledge, registration, sessions
 from exchange.services import search as search_service
 
@@ -146,6 +147,7 @@ def _date_range() -> tuple[datetime | None, datetime | None]:
 
 
 @bp.get("/sessions", endpoint="sessions")
+@cached_page
 def list_sessions() -> Response:
     """Public sessions, as the /sessions page lists them, with its filters."""
     when_values = tuple(w.value for w in sessions.When)
@@ -168,6 +170,7 @@ def list_sessions() -> Response:
 
 
 @bp.get("/sessions/<slug>", endpoint="session")
+@cached_page
 def get_session(slug: str) -> Response:
     """One public session with its agenda, people, summaries and takeaways."""
     _args()
@@ -181,6 +184,7 @@ def get_session(slug: str) -> Response:
 
 
 @bp.get("/agencies", endpoint="agencies")
+@cached_page
 def list_agencies() -> Response:
     """Every agency under its parent, as the /agencies page shows them."""
     _args()
@@ -188,6 +192,7 @@ def list_agencies() -> Response:
 
 
 @bp.get("/agencies/<slug>", endpoint="agency")
+@cached_page
 def get_agency(slug: str) -> Response:
     """An agency: parent, sub-agencies, its latest sessions and how many takeaways."""
     _args()
@@ -209,6 +214,7 @@ def get_agency(slug: str) -> Response:
 
 
 @bp.get("/people", endpoint="people")
+@cached_page
 def list_people() -> Response:
     """People who have appeared in a public session, by Thai name."""
     page, per_page = _args(page=page_args)["page"]
@@ -216,6 +222,7 @@ def list_people() -> Response:
 
 
 @bp.get("/people/<slug>", endpoint="person")
+@cached_page
 def get_person(slug: str) -> Response:
     """A person (any, as on the web) with their appearances in public sessions."""
     _args()
@@ -230,6 +237,7 @@ def get_person(slug: str) -> Response:
 
 
 @bp.get("/topics", endpoint="topics")
+@cached_page
 def list_topics() -> Response:
     """Every topic with how many public sessions and published takeaways it has."""
     _args()
@@ -238,6 +246,7 @@ def list_topics() -> Response:
 
 
 @bp.get("/topics/<slug>", endpoint="topic")
+@cached_page
 def get_topic(slug: str) -> Response:
     """A topic: its latest sessions, how many takeaways, and who said most on it."""
     _args()
@@ -260,6 +269,7 @@ def get_topic(slug: str) -> Response:
 
 
 @bp.get("/takeaways", endpoint="takeaways")
+@cached_page
 def list_takeaways() -> Response:
     """Published takeaways of public sessions, as the /takeaways page lists them."""
     args = _args(
@@ -283,6 +293,7 @@ def list_takeaways() -> Response:
 
 
 @bp.get("/search", endpoint="search")
+@cached_page
 def search() -> Response:
     """The /search page's search: grouped by kind, or with ``kind`` one page of that kind."""
     args = _args(

@@ -14,7 +14,7 @@ so files and feeds can be cached and answered with 304 (research note B1–B5):
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parseaddr
@@ -135,13 +135,16 @@ def build_feed(
     name: str,
     description: str = "",
     event_cache: EventCache | None = None,
+    complete: Callable[[list[LearningSession]], None] | None = None,
 ) -> bytes:
     """A subscription feed (METHOD:PUBLISH) with its name and refresh hints.
 
     With *event_cache*, each event's bytes are kept by what they depend on (the session's id,
     last change, sequence and status, the organiser's name, the entry, the settings and the
     words), so that after a change only the changed session is written again: building and
-    folding 1,000 events takes seconds, joining 999 cached ones milliseconds.
+    folding 1,000 events takes seconds, joining 999 cached ones milliseconds. *complete* is
+    called once with the sessions whose events must be written (entries may come with only the
+    key's columns loaded: ``calendars.feed_sessions``).
     """
     entries = list(entries)
     calendar = _calendar(PUBLISH, settings)
@@ -163,14 +166,18 @@ def build_feed(
     # The events are joined in as bytes below, so they are not in the tree it would walk.
     for tzid, (first, last) in _zone_years(entries).items():
         calendar.add_component(_vtimezone(tzid, first, last))
+    context = _context(settings, wording)
+    keys = [_event_key(entry, context, wording.language) for entry in entries]
+    cached = [event_cache.get(key) if event_cache is not None else None for key in keys]
+    missing = [entry for entry, data in zip(entries, cached, strict=True) if data is None]
+    if missing and complete is not None:
+        complete([entry.session for entry in missing])
     events = []
-    for entry in entries:
-        key = _event_key(entry, settings, wording)
-        data = event_cache.get(key) if event_cache is not None else None
+    for entry, key, data in zip(entries, keys, cached, strict=True):
         if data is None:
             data = _event(entry, settings=settings, wording=wording).to_ical()
             if event_cache is not None:  # an edited session's old event bytes are dropped
-                event_cache.put(key, data, slot=_event_slot(entry, settings, wording))
+                event_cache.put(key, data, slot=_event_slot(entry, context))
         events.append(data)
     head = calendar.to_ical()
     end = b"END:VCALENDAR\r\n"
@@ -233,7 +240,16 @@ def _zone_years(entries: list[Entry]) -> dict[str, tuple[int, int]]:
     return dict(sorted(years.items()))
 
 
-def _event_key(entry: Entry, settings: Settings, wording: Wording) -> Hashable:
+_CONTEXTS: dict[tuple[Settings, Wording], int] = {}
+
+
+def _context(settings: Settings, wording: Wording) -> int:
+    """A number standing for (settings, wording) in event keys: hashing the two dataclasses
+    for each of 1,000 events cost more than the rest of the key."""
+    return _CONTEXTS.setdefault((settings, wording), len(_CONTEXTS))
+
+
+def _event_key(entry: Entry, context: int, language: str) -> Hashable:
     learning_session = entry.session
     organiser = learning_session.organiser
     return (
@@ -241,27 +257,18 @@ def _event_key(entry: Entry, settings: Settings, wording: Wording) -> Hashable:
         learning_session.updated_at,
         learning_session.ical_sequence,
         learning_session.status.value,
-        organiser.loc("name", wording.language) if organiser is not None else None,
+        organiser.loc("name", language) if organiser is not None else None,
         entry.url,
         entry.join_url,
         entry.tentative,
         entry.stamp,
-        settings,
-        wording,
+        context,
     )
 
 
-def _event_slot(entry: Entry, settings: Settings, wording: Wording) -> Hashable:
+def _event_slot(entry: Entry, context: int) -> Hashable:
     """What one event's cached bytes are a version of: the session in this feed's form."""
-    return (
-        entry.session.id,
-        entry.url,
-        entry.join_url,
-        entry.tentative,
-        entry.stamp,
-        settings,
-        wording,
-    )
+    return (entry.session.id, entry.url, entry.join_url, entry.tentative, entry.stamp, context)
 
 
 @lru_cache(maxsize=64)

@@ -23,6 +23,7 @@ from exchange.db import db, utcnow
 from exchange.ics import builder
 from exchange.ics.cache import BytesCache
 from exchange.models import Agency, LearningSession, Topic
+from exchange.page_cache import remembered
 from exchange.services import calendars, join_links
 from exchange.services.sessions import PUBLIC_STATUSES
 
@@ -134,10 +135,12 @@ def _public_feed(
             name=name,
             description=description,
             event_cache=_cache("ics_event_cache"),
+            complete=calendars.complete,
         )
 
     # The name is part of the ETag: renaming the agency or topic renames the calendar.
-    return _respond(key, calendars.feed_version(criteria), language, build, extra=name)
+    version = remembered(("feed-version", *key), lambda: calendars.feed_version(criteria))
+    return _respond(key, version, language, build, extra=name)
 
 
 def _respond(

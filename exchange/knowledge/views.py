@@ -10,6 +10,7 @@ from exchange.db import db, utcnow
 from exchange.i18n import current_language
 from exchange.knowledge.atom import build_feed
 from exchange.models import Agency, Person, TakeawayKind, Topic
+from exchange.page_cache import cached_page
 from exchange.pagination import paginate
 from exchange.services import agencies, knowledge, sessions
 
@@ -17,6 +18,7 @@ bp = Blueprint("knowledge", __name__)
 
 
 @bp.get("/takeaways")
+@cached_page
 def takeaways() -> tuple[str, int]:
     """All published takeaways, filtered by agency, topic, kind and year."""
     agency_slug = request.args.get("agency", "")
@@ -55,11 +57,13 @@ def takeaways() -> tuple[str, int]:
 
 
 @bp.get("/topics")
+@cached_page
 def topics() -> str:
     return render_template("knowledge/topics.html", topics=knowledge.topics_with_counts())
 
 
 @bp.get("/topics/<slug>")
+@cached_page
 def topic(slug: str) -> str:
     found = db.session.scalar(select(Topic).filter_by(slug=slug))
     if found is None:
@@ -81,6 +85,7 @@ def topic(slug: str) -> str:
 
 
 @bp.get("/people/<slug>")
+@cached_page
 def person(slug: str) -> str:
     found = db.session.scalar(select(Person).filter_by(slug=slug))
     if found is None:

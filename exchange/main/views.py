@@ -10,12 +10,14 @@ from werkzeug.wrappers import Response
 
 from exchange.db import db, utcnow
 from exchange.i18n import remember_language, safe_next
+from exchange.page_cache import cached_page
 from exchange.services import knowledge, sessions
 
 bp = Blueprint("main", __name__)
 
 
 @bp.get("/")
+@cached_page
 def index() -> str:
     config = current_app.config
     return render_template(

@@ -4,6 +4,7 @@ from exchange.models.agency import Agency, AgencyKind
 from exchange.models.api_token import ApiToken
 from exchange.models.audit import AuditEntry
 from exchange.models.certificate import Certificate
+from exchange.models.data_version import DataVersion
 from exchange.models.feedback import FeedbackAnswer, FeedbackQuestion, FeedbackResponse
 from exchange.models.learning_session import (
     ROLE_ORDER,
@@ -44,6 +45,7 @@ __all__ = [
     "AuthToken",
     "Certificate",
     "ContentStatus",
+    "DataVersion",
     "FeedbackAnswer",
     "FeedbackQuestion",
     "FeedbackResponse",

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from exchange.db import db
 from exchange.i18n import current_language
 from exchange.models import Agency, SearchKind, Topic
+from exchange.page_cache import cached_page
 from exchange.pagination import page_number
 from exchange.services import agencies
 from exchange.services import search as search_service
@@ -36,6 +37,7 @@ class _Pages:
 
 
 @bp.get("/search")
+@cached_page
 def index() -> tuple[str, int]:
     """Sessions, notes, takeaways, agencies and people matching the query."""
     query = request.args.get("q", "")

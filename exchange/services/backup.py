@@ -31,14 +31,26 @@ from flask import current_app
 from werkzeug.security import safe_join
 
 from exchange.db import UTCDateTime, db
-from exchange.models import Material, SearchDocument, search_document_agency, search_document_topic
+from exchange.models import (
+    DataVersion,
+    Material,
+    SearchDocument,
+    search_document_agency,
+    search_document_topic,
+)
 
 FORMAT = "learning-exchange-export"
 FORMAT_VERSION = 1
 BATCH = 1000
-# Derived from the other tables and rebuilt after a load (with the full-text index beside them).
+# Derived from the other tables and rebuilt after a load (with the full-text index beside them),
+# and the data version: this database's own counter of changes, raised by the load itself.
 DERIVED_TABLES = frozenset(
-    {SearchDocument.__tablename__, search_document_agency.name, search_document_topic.name}
+    {
+        SearchDocument.__tablename__,
+        search_document_agency.name,
+        search_document_topic.name,
+        DataVersion.__tablename__,
+    }
 )
 
 Encode = Callable[[Any], Any]

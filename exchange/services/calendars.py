@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlencode
@@ -20,12 +21,13 @@ from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, joinedload, load_only
 
 from exchange.db import db
 from exchange.ics import builder
 from exchange.markup import excerpt
 from exchange.models import (
+    Agency,
     LearningSession,
     Registration,
     RegistrationStatus,
@@ -72,6 +74,24 @@ def session_url(learning_session: LearningSession, language: str) -> str:
     """The session's page, in *language* when that is not the default."""
     extra = {} if language == current_app.config["BABEL_DEFAULT_LOCALE"] else {"lang": language}
     return url_for("sessions.detail", slug=learning_session.slug, _external=True, **extra)
+
+
+_SLUG_MARK = "0slug0"  # a slug of the characters url_for leaves alone, found once below
+
+
+def session_url_maker(language: str) -> Callable[[str], str]:
+    """``session_url`` for many sessions: url_for once, then the slug put in its place
+    (quoted as the URL converter does), which is ~50 times cheaper for a 1,000-event feed."""
+    head, tail = session_url(_Slugged(_SLUG_MARK), language).split(_SLUG_MARK)
+    return lambda slug: head + quote(slug, safe=_PATH_SAFE) + tail
+
+
+_PATH_SAFE = "!$&'()*+,/:;=@"  # werkzeug's BaseConverter.to_url
+
+
+@dataclass(frozen=True)
+class _Slugged:
+    slug: str
 
 
 def webcal(url: str) -> str:
@@ -170,16 +190,45 @@ def feed_version(criteria: list[sa.ColumnElement[bool]]) -> Version:
     return Version(int(count), last_modified, tuple(int(n) for n in checksum))
 
 
+# What tells whether a session's event is already built (builder's event key) and which
+# VTIMEZONEs the feed needs: all a feed loads for its sessions; ``complete`` loads the rest.
+_KEY_COLUMNS = (
+    LearningSession.slug,
+    LearningSession.status,
+    LearningSession.timezone,
+    LearningSession.starts_at,
+    LearningSession.ends_at,
+    LearningSession.updated_at,
+    LearningSession.ical_sequence,
+)
+
+
 def feed_sessions(criteria: list[sa.ColumnElement[bool]]) -> list[LearningSession]:
-    """The feed's sessions with their organisers, soonest first, in one query."""
+    """The feed's sessions, soonest first, in one query, with only the columns of the event
+    cache's key: a feed of 1,000 after one edit rebuilds one event and must not load 1,000
+    descriptions. ``complete()`` loads everything for the events to be written."""
     return list(
         db.session.scalars(
             select(LearningSession)
             .where(*criteria)
-            .options(joinedload(LearningSession.organiser))
+            .options(
+                load_only(*_KEY_COLUMNS),
+                joinedload(LearningSession.organiser).load_only(Agency.name_th, Agency.name_en),
+            )
             .order_by(LearningSession.starts_at, LearningSession.id)
         )
     )
+
+
+def complete(sessions: list[LearningSession]) -> None:
+    """Load every column of *sessions* (loaded by ``feed_sessions``), in one query."""
+    if sessions:
+        db.session.scalars(
+            select(LearningSession)
+            .where(LearningSession.id.in_([s.id for s in sessions]))
+            .options(joinedload(LearningSession.organiser))
+            .execution_options(populate_existing=True)
+        ).all()
 
 
 def file_version(learning_session: LearningSession) -> Version:
@@ -192,7 +241,8 @@ def file_version(learning_session: LearningSession) -> Version:
 
 def public_entries(sessions: list[LearningSession], language: str) -> list[builder.Entry]:
     """What anyone may see: never a join link."""
-    return [builder.Entry(s, session_url(s, language)) for s in sessions]
+    url = session_url_maker(language)
+    return [builder.Entry(s, url(s.slug)) for s in sessions]
 
 
 # --- The personal feed ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import IO, Any
 import sqlalchemy as sa
 
 from exchange.db import db
+from exchange.page_cache import data_changed, uncounted
 from exchange.services.backup import (
     BATCH,
     DERIVED_TABLES,
@@ -178,6 +179,7 @@ def import_older(export: Export) -> ImportReport:
         tables = _reflected_tables()
         _check_outline(export.tables, export.schema_revision, tables)
         counts = _load(tables, export.tables)
+        uncounted()  # no data_version at that revision; _after_load raises it at the head
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -234,6 +236,7 @@ def _after_load(report: ImportReport) -> None:
     if db.engine.dialect.name == "postgresql":
         _reset_sequences(exported_tables())
     report.search_documents = sum(rebuild(db.session).values())
+    data_changed()  # rows went in around the ORM: every kept page is out of date
     db.session.flush()
     db.session.expire_all()
     report.upload_folder = upload_folder()

@@ -10,6 +10,7 @@ from exchange.db import db, utcnow
 from exchange.forms import ConfirmForm, fill_agency_choices
 from exchange.i18n import current_language
 from exchange.models import Agency, Topic
+from exchange.page_cache import cached_page
 from exchange.pagination import paginate
 from exchange.permissions import can_manage_session
 from exchange.registration.forms import GuestRegistrationForm
@@ -20,6 +21,7 @@ bp = Blueprint("sessions", __name__)
 
 
 @bp.get("")
+@cached_page
 def index() -> tuple[str, int]:
     """Upcoming or past sessions, filtered by topic and agency."""
     when_arg = request.args.get("when", sessions.When.UPCOMING.value)
@@ -51,11 +53,13 @@ def index() -> tuple[str, int]:
 
 
 @bp.get("/<slug>")
+@cached_page
 def detail(slug: str) -> str:
     return render_detail(slug)
 
 
 @bp.get("/<slug>/compare")
+@cached_page
 def compare(slug: str) -> str:
     """Agencies × topics: who said what in one session."""
     learning_session = sessions.session_page(slug)
