@@ -150,6 +150,10 @@ MATRIX: dict[tuple[str, str], Row] = {
     # --- accounts ------------------------------------------------------------------------
     ("auth.signup", "GET"): Row(EVERYONE),
     ("auth.signup", "POST"): Row(EVERYONE),
+    ("auth.signup_sent", "GET"): Row(EVERYONE),
+    # the e-mailed link is the proof of the address: whoever holds it may finish the sign-up
+    ("auth.signup_confirm", "GET"): Row(EVERYONE, args={"secret": "signup_secret"}),
+    ("auth.signup_confirm", "POST"): Row(EVERYONE, args={"secret": "signup_secret"}),
     ("auth.login", "GET"): Row(EVERYONE),
     ("auth.login", "POST"): Row(EVERYONE),
     ("auth.logout", "POST"): Row(EVERYONE),
@@ -436,6 +440,16 @@ def seed(folder: Path) -> dict[str, object]:
         "reset_secret": accounts.issue_token(participant, TokenPurpose.PASSWORD_RESET, now, 1),
         "confirm_secret": accounts.issue_token(
             guest, TokenPurpose.CONFIRM_REGISTRATION, now, 1, registration=pending
+        ),
+        "signup_secret": accounts.signup_token(
+            accounts.SignupRequest(
+                email="newcomer@example.org",
+                display_name="ผู้มาใหม่",
+                password_hash=accounts.hash_password("matrix password"),
+                agency_id=a.id,
+                locale="th",
+                register=upcoming.slug,
+            )
         ),
         "join_token": join_links.ensure_join_token(mine),
         "calendar_token": participant.calendar_token,

@@ -421,6 +421,7 @@ FORMS: dict[str, Form] = {
     "auth.reset_request": Form("anonymous", _form("exchange.auth.forms.ResetRequestForm")),
     "auth.reset": Form("anonymous", _form("exchange.auth.forms.NewPasswordForm")),
     "auth.signup": Form("anonymous", _form("exchange.auth.forms.SignupForm")),
+    "auth.signup_confirm": Form("anonymous"),
     "directory.agency_new": Form("organiser", _form(f"{DIRECTORY}.AgencyForm")),
     "directory.agency_edit": Form("organiser", _form(f"{DIRECTORY}.AgencyForm", editing=True)),
     "directory.agency_merge": Form("organiser", _form(f"{DIRECTORY}.MergeForm")),

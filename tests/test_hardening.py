@@ -20,7 +20,7 @@ from flask import Flask
 from werkzeug.routing import Rule
 
 from exchange.db import db
-from exchange.models import LearningSession, Material, OutboxMessage, Registration
+from exchange.models import LearningSession, Material, OutboxMessage, Registration, User
 from tests.conftest import built_app, login_as
 from tests.test_mail import smtp_server  # noqa: F401 -- a fixture: an SMTP server on loopback
 
@@ -227,6 +227,33 @@ def test_reset_answers_alike_for_known_and_unknown_addresses(client, make_user, 
     assert [to for to, _, _ in outbox()] == ["known@agency.go.th"]
 
 
+def test_reset_answers_as_late_for_known_and_unknown_addresses(client, make_user, monkeypatch):
+    """Timing: mailing a link (token, mail rendered and written) takes longer than finding no
+    account; both answers come RESET_ANSWER_SECONDS after the request arrived."""
+    from exchange.auth import views
+
+    make_user("known@agency.go.th")
+    waits = {}
+    for email in ("known@agency.go.th", "nobody@agency.go.th"):
+        slept: list[float] = []
+        monkeypatch.setattr(views.time, "sleep", slept.append)
+        began = time.perf_counter()
+        assert client.post("/auth/reset", data={"email": email}).status_code == 302
+        took = time.perf_counter() - began
+        assert len(slept) == 1, email  # it waited, and the wait filled the time up
+        waits[email] = (slept[0], took)
+        assert took + slept[0] >= 0.24, email  # the answer as late as configured
+    known_wait, unknown_wait = waits["known@agency.go.th"][0], waits["nobody@agency.go.th"][0]
+    assert 0 < known_wait < unknown_wait <= 0.25  # the unknown address waits longer
+
+
+def _last_mail_body(app) -> str:
+    with app.app_context():
+        return db.session.scalars(
+            sa.select(OutboxMessage.body_text).order_by(OutboxMessage.id.desc())
+        ).first()
+
+
 # --- (d) secrets never logged ------------------------------------------------------------------
 
 
@@ -286,6 +313,12 @@ def test_no_secret_reaches_any_log(app, client, make_session, all_logs, smtp_ser
         "agency": "",
     }
     assert client.post("/auth/signup", data=signup).status_code == 302
+    body = _last_mail_body(app)
+    signup_secret = re.search(r"/auth/signup/confirm/([A-Za-z0-9_\-.]+)", body).group(1)
+    secrets.append(signup_secret)
+    assert client.post(f"/auth/signup/confirm/{signup_secret}").status_code == 302
+    with app.app_context():
+        secrets.append(db.session.scalar(sa.select(User.password_hash)))
     client.post("/auth/logout")
     login = {"email": "somchai@agency.go.th", "password": password}
     assert client.post("/auth/login", data=login).status_code == 302
@@ -307,10 +340,7 @@ def test_no_secret_reaches_any_log(app, client, make_session, all_logs, smtp_ser
     # password reset, by its e-mailed link, to a new password
     client.post("/auth/logout")
     assert client.post("/auth/reset", data={"email": "somchai@agency.go.th"}).status_code == 302
-    with app.app_context():
-        body = db.session.scalars(
-            sa.select(OutboxMessage.body_text).order_by(OutboxMessage.id.desc())
-        ).first()
+    body = _last_mail_body(app)
     reset_secret = re.search(r"/auth/reset/([A-Za-z0-9_\-]+)", body).group(1)
     secrets.append(reset_secret)
     new_password = "another secret passphrase 2"
@@ -322,10 +352,7 @@ def test_no_secret_reaches_any_log(app, client, make_session, all_logs, smtp_ser
     client.post("/auth/logout")
     guest = {"display_name": "Guest", "email": "guest@agency.go.th", "agency": ""}
     assert client.post("/sessions/logged/register/guest", data=guest).status_code == 302
-    with app.app_context():
-        body = db.session.scalars(
-            sa.select(OutboxMessage.body_text).order_by(OutboxMessage.id.desc())
-        ).first()
+    body = _last_mail_body(app)
     secrets.append(re.search(r"/auth/confirm/([A-Za-z0-9_\-]+)", body).group(1))
 
     # the mail, delivered over SMTP

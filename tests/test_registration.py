@@ -186,9 +186,9 @@ def test_anonymous_register_goes_to_login_and_comes_back_registered(
     assert statuses(app, session_id) == {user_id: RegistrationStatus.CONFIRMED}
 
 
-def test_signup_from_a_session_comes_back_registered(app, client, make_session):
+def test_signup_from_a_session_comes_back_registered(app, client, make_session, outbox):
     session_id = make_session(slug="s")
-    response = client.post(
+    client.post(
         "/auth/signup?next=/sessions/s&register=s",
         data={
             "display_name": "New",
@@ -198,6 +198,10 @@ def test_signup_from_a_session_comes_back_registered(app, client, make_session):
             "agency": "",
         },
     )
+    assert statuses(app, session_id) == {}  # the account waits for the e-mailed link
+    body = outbox()[-1][2]
+    link = re.search(r"http://localhost(/auth/signup/confirm/\S+)", body).group(1)
+    response = client.post(link)
     assert response.headers["Location"] == "/sessions/s"
     assert list(statuses(app, session_id).values()) == [RegistrationStatus.CONFIRMED]
 

@@ -1,10 +1,13 @@
 """Sign up, log in and out, reset a password, follow an e-mailed registration link.
 
-The same answer whether or not an address has an account (log-in and reset); ``next`` only
-ever points inside the site; log-in, sign-up and reset are rate-limited.
+The same answer whether or not an address has an account (sign-up, log-in and reset): a
+sign-up is confirmed by an e-mailed link before the account exists. ``next`` only ever points
+inside the site; log-in, sign-up and reset are rate-limited.
 """
 
 from __future__ import annotations
+
+import time
 
 from flask import (
     Blueprint,
@@ -28,7 +31,7 @@ from exchange.db import db, utcnow
 from exchange.extensions import limiter
 from exchange.forms import ConfirmForm, fill_agency_choices
 from exchange.i18n import current_language, remember_language, safe_next
-from exchange.models import LearningSession, Registration, TokenPurpose, User
+from exchange.models import LearningSession, Registration, TokenPurpose, User, normalise_email
 from exchange.services import accounts
 from exchange.services import registration as registration_service
 from exchange.services.mail import queue_mail
@@ -40,31 +43,136 @@ def _limit(name: str) -> object:
     return limiter.limit(lambda: current_app.config[name], methods=["POST"])
 
 
+SIGNUP_SUBJECT = _l("Finish signing up")
+SIGNUP_EXISTS_SUBJECT = _l("You already have an account")
+
+
 @bp.route("/signup", methods=["GET", "POST"])
 @_limit("SIGNUP_RATE_LIMIT")
 def signup() -> Response | str:
+    """The same answer whether or not the address has an account: a link to finish, or a
+    note to the account holder, goes out by e-mail; nothing is written to the user table."""
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next"), url_for("me.index")))
     form = SignupForm()
     fill_agency_choices(form.agency)
     if form.validate_on_submit():
-        try:
-            user = accounts.create_user(
-                form.email.data,
-                form.display_name.data,
-                password=form.password.data,
-                agency_id=form.agency.data,
-                locale=current_language(),
-            )
-        except accounts.AccountError as exc:
-            form.email.errors.append(str(exc))
+        email = normalise_email(form.email.data)
+        password_hash = accounts.hash_password(form.password.data)  # both ways: same cost
+        holder = accounts.find_user(email)
+        if holder is None:
+            _mail_signup_link(email, form.display_name.data, password_hash, form.agency.data)
         else:
-            login_user(user)
-            _register_if_asked(user)
-            db.session.commit()
-            flash(_("Welcome! Your account is ready."), "success")
-            return redirect(safe_next(request.args.get("next"), url_for("me.index")))
+            _mail_account_exists(holder)
+        db.session.commit()
+        flash(
+            _(
+                "Check your e-mail: we have sent a link to %(address)s to finish signing up.",
+                address=email,
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.signup_sent"))
     return render_template("auth/signup.html", form=form)
+
+
+@bp.get("/signup/sent")
+def signup_sent() -> str:
+    return render_template("auth/signup_sent.html")
+
+
+@bp.route("/signup/confirm/<secret>", methods=["GET", "POST"])
+def signup_confirm(secret: str) -> Response | tuple[str, int] | str:
+    """The e-mailed sign-up link: a button (mail scanners open links; only a click creates
+    the account)."""
+    try:
+        pending = accounts.read_signup_token(secret, current_app.config["SIGNUP_CONFIRM_HOURS"])
+    except accounts.TokenError as exc:
+        return _signup_problem(accounts.token_message(exc))
+    if accounts.find_user(pending.email) is not None:
+        if current_user.is_authenticated and current_user.email == pending.email:
+            return redirect(_after_signup(pending))  # a second click by the new account
+        return _signup_problem(_taken_message())
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.confirm_signup(pending)
+        except accounts.AccountError:  # taken since the check above (a racing click)
+            db.session.rollback()
+            return _signup_problem(_taken_message())
+        session.clear()  # no session fixation; the new account's language
+        remember_language(user.locale)
+        login_user(user)
+        _register_if_asked(user, pending.register)
+        db.session.commit()
+        flash(_("Welcome! Your account is ready."), "success")
+        return redirect(_after_signup(pending))
+    return render_template("auth/signup_confirm.html", form=form, signup=pending)
+
+
+def _mail_signup_link(
+    email: str, display_name: str, password_hash: str, agency_id: int | None
+) -> None:
+    language = current_language()
+    hours = current_app.config["SIGNUP_CONFIRM_HOURS"]
+    next_url = safe_next(request.args.get("next"), "")
+    token = accounts.signup_token(
+        accounts.SignupRequest(
+            email=email,
+            display_name=display_name.strip(),
+            password_hash=password_hash,
+            agency_id=agency_id,
+            locale=language,
+            register=(request.args.get("register") or "")[:200] or None,
+            next=next_url if 0 < len(next_url) <= 500 else None,
+        )
+    )
+    queue_mail(
+        to_address=email,
+        to_name=display_name,
+        language=language,
+        template="signup_confirm",
+        subject=SIGNUP_SUBJECT,
+        confirm_url=url_for("auth.signup_confirm", secret=token, lang=language, _external=True),
+        expires_hours=hours,
+    )
+
+
+def _mail_account_exists(holder: User) -> None:
+    """To the holder, in the holder's language: log in, or set a new password."""
+    login_args = {key: request.args[key] for key in ("next", "register") if request.args.get(key)}
+    queue_mail(
+        to_address=holder.email,
+        to_name=holder.display_name,
+        language=holder.locale,
+        template="signup_exists",
+        subject=SIGNUP_EXISTS_SUBJECT,
+        login_url=url_for("auth.login", lang=holder.locale, _external=True, **login_args),
+        reset_url=url_for("auth.reset_request", lang=holder.locale, _external=True),
+    )
+
+
+def _after_signup(signup: accounts.SignupRequest) -> str:
+    fallback = url_for("me.index")
+    if signup.register:
+        fallback = url_for("sessions.detail", slug=signup.register)
+    return safe_next(signup.next, fallback)
+
+
+def _taken_message() -> str:
+    return _(
+        "This link has already been used, or the address has an account now. Log in with it,"
+        " or set a new password if you do not know it."
+    )
+
+
+def _signup_problem(message: str) -> tuple[str, int]:
+    return render_template(
+        "auth/link_problem.html",
+        message=message,
+        again_url=url_for("auth.signup"),
+        again_label=_("Sign up again"),
+    ), 400
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -81,7 +189,7 @@ def login() -> Response | str:
             session.clear()  # no session fixation; keep the reader's language
             remember_language(user.locale)
             login_user(user, remember=form.remember.data)
-            _register_if_asked(user)
+            _register_if_asked(user, request.args.get("register"))
             db.session.commit()
             return redirect(safe_next(request.args.get("next"), url_for("me.index")))
     return render_template("auth/login.html", form=form)
@@ -104,6 +212,7 @@ RESET_SUBJECT = _l("Set a new password")
 def reset_request() -> Response | str:
     form = ResetRequestForm()
     if form.validate_on_submit():
+        began = time.perf_counter()
         user = accounts.find_user(form.email.data)
         if user is not None and user.active:
             hours = current_app.config["PASSWORD_RESET_HOURS"]
@@ -119,13 +228,21 @@ def reset_request() -> Response | str:
                 expires_hours=hours,
             )
             db.session.commit()
-        # The same answer whether or not the address has an account.
+        # The same answer whether or not the address has an account, and as late: writing the
+        # token and the mail takes longer than finding no account (tens of ms), so both
+        # answers wait until RESET_ANSWER_SECONDS have passed (the form is rate-limited).
+        _answer_no_sooner(began, current_app.config["RESET_ANSWER_SECONDS"])
         flash(
             _("If an account uses that address, we have sent it a link to set a new password."),
             "info",
         )
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_request.html", form=form)
+
+
+def _answer_no_sooner(began: float, seconds: float) -> None:
+    if (left := began + seconds - time.perf_counter()) > 0:
+        time.sleep(left)
 
 
 @bp.route("/reset/<secret>", methods=["GET", "POST"])
@@ -190,9 +307,8 @@ def _confirm_problem(error: accounts.TokenError) -> tuple[str, int]:
     return render_template("auth/link_problem.html", message=message), 400
 
 
-def _register_if_asked(user: User) -> None:
+def _register_if_asked(user: User, slug: str | None) -> None:
     """After log-in or sign-up from a session's "register" button, register right away."""
-    slug = request.args.get("register")
     if not slug:
         return
     learning_session = db.session.scalars(

@@ -40,6 +40,7 @@ PUBLIC = [
     ("search", "/search?q=กรอบความคิด", 200),
     ("login", "/auth/login", 200),
     ("signup", "/auth/signup", 200),
+    ("signup-sent", "/auth/signup/sent", 200),
     ("reset", "/auth/reset", 200),
     ("api", "/api", 200),
     ("not-found", "/no-such-page", 404),

@@ -1,11 +1,12 @@
 """The whole life of a session in a real browser, at desktop and phone width.
 
 An organiser creates a session of one seat with an agenda and a panellist and publishes it;
-participant A signs up from the session page and registers, downloads the invitation (.ics)
-and cancels; B, who joined the waitlist meanwhile, is promoted and sees the confirmed seat
-on /me; the organiser publishes the notes and a takeaway; a reader searches in Thai and lands
-on the takeaway. Every page the journey opens is switched to English and back with the
-header's switch. (test_organiser_journey.py builds a three-agency panel in detail.)"""
+participant A signs up from the session page, follows the e-mailed link and is registered,
+downloads the invitation (.ics) and cancels; B, who joined the waitlist meanwhile, is promoted
+and sees the confirmed seat on /me; the organiser publishes the notes and a takeaway; a reader
+searches in Thai and lands on the takeaway. Every page the journey opens is switched to English
+and back with the header's switch. (test_organiser_journey.py builds a three-agency panel in
+detail.)"""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tests.browser.steps import (
     SIZES,
     both_languages,
     create_session,
+    live_database,
     sign_up,
     switch_language,
     watch_foreign,
@@ -39,9 +41,10 @@ QUERY_TH = "ไร้กระดาษ"
 
 @pytest.mark.parametrize("size", list(SIZES))
 def test_session_life_from_creation_to_takeaway(
-    browser, live_server, logged_in, artifacts, size
+    browser, live_server, logged_in, artifacts, tmp_path_factory, size
 ) -> None:
     base = live_server
+    database = live_database(tmp_path_factory)
     again = "" if size == "desktop" else " ครั้งที่ 2"  # one session per run, both found
     title_th = f"เวทีแลกเปลี่ยนบริการประชาชนไร้กระดาษ{again}"
     title_en = f"Exchange on paperless public services{' (2)' if again else ''}"
@@ -65,7 +68,12 @@ def test_session_life_from_creation_to_takeaway(
     assert "เหลือ 1 ที่นั่ง" in a_page.locator("#register").inner_text()
     a_page.get_by_role("button", name="เข้าสู่ระบบและลงทะเบียน").click()
     both_languages(a_page)
-    sign_up(a_page, "อารีย์ ทดสอบ", f"a-{size}@agency.go.th", PASSWORD)
+
+    # the form, "check your e-mail", the e-mailed link's page: each in Thai and English
+    def shot(name: str) -> None:
+        a_page.screenshot(path=artifacts / f"full-{name}-{size}.png", full_page=True)
+
+    sign_up(a_page, "อารีย์ ทดสอบ", f"a-{size}@agency.go.th", PASSWORD, database, shot)
     assert a_page.url.endswith(f"/sessions/{slug}")
     assert "ที่นั่งของคุณได้รับการยืนยันแล้ว" in a_page.locator("#register").inner_text()
     both_languages(a_page)
@@ -81,7 +89,7 @@ def test_session_life_from_creation_to_takeaway(
     b_page.goto(f"{base}/sessions/{slug}")
     assert "เต็มแล้ว" in b_page.locator("#register").inner_text()
     b_page.get_by_role("button", name="เข้าสู่ระบบและลงทะเบียน").click()
-    sign_up(b_page, "บุญมี รอที่นั่ง", f"b-{size}@agency.go.th", PASSWORD)
+    sign_up(b_page, "บุญมี รอที่นั่ง", f"b-{size}@agency.go.th", PASSWORD, database)
     assert "รายชื่อสำรอง ลำดับที่ 1" in b_page.locator("#register").inner_text()
     b_page.goto(f"{base}/me")
     assert "รายชื่อสำรอง ลำดับที่ 1" in b_page.locator("main").inner_text()

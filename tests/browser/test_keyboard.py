@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.steps import SIZES
+from tests.browser.steps import SIZES, emailed_signup_link, live_database
 
 pytestmark = [
     pytest.mark.browser,
@@ -41,7 +41,7 @@ def tab_to(page, *, text: str | None = None, element_id: str | None = None, limi
     raise AssertionError(f"never reached {text or element_id} with Tab; focus went {seen}")
 
 
-def test_register_with_the_keyboard_only(browser, live_server, artifacts) -> None:
+def test_register_with_the_keyboard_only(browser, live_server, artifacts, tmp_path_factory) -> None:
     context = browser.new_context(viewport=SIZES["desktop"], locale="th-TH", accept_downloads=True)
     page = context.new_page()
     page.goto(f"{live_server}/sessions/{SESSION}")
@@ -70,6 +70,14 @@ def test_register_with_the_keyboard_only(browser, live_server, artifacts) -> Non
         tab_to(page, element_id=element_id, limit=40 if element_id == "display_name" else 6)
         page.keyboard.type(typed)
     page.screenshot(path=artifacts / "keyboard-signup-th.png")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/auth/signup/sent")
+
+    # the e-mailed link (opened from the mail program): its one button, by keyboard
+    link = emailed_signup_link(live_database(tmp_path_factory), "keyboard@agency.go.th")
+    page.goto(live_server + link)
+    tab_to(page, text="สร้างบัญชีของฉัน")
+    page.screenshot(path=artifacts / "keyboard-signup-confirm-th.png")
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/sessions/{SESSION}")
     status = page.locator("#register .registration-status")
