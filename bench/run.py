@@ -176,8 +176,17 @@ def build_rows(app, server: Server, folder: Path, args: argparse.Namespace) -> l
     register = f"/sessions/{REGISTER_SLUG}/register"
     rows = [
         Row("home", "/", "/page/home", "page"),
+        Row("home, logged in", "/", "/page/home", "", headers=cookie(targets["users"][0])),
         Row("session list", "/sessions", "/page/sessions", "page"),
         Row("session page", f"/sessions/{targets['session']}", "/page/session", "page"),
+        # what a logged-in reader gets: the page made for them (never from the page cache)
+        Row(
+            "session page, logged in",
+            f"/sessions/{targets['session']}",
+            "/page/session",
+            "",
+            headers=cookie(targets["users"][0]),
+        ),
         Row("agency page", f"/agencies/{targets['agency']}", "/page/agency", "page"),
         Row("topic page", f"/topics/{targets['topic']}", "/page/topic", "page"),
         Row(f"search {SEARCH_QUERY}", search, "/page/search", "page"),
@@ -235,6 +244,9 @@ def measure(row: Row, server: Server, floor: Server, args: argparse.Namespace, f
     connections = row.connections or args.connections
     common = {"connections": connections, "threads": args.threads}
     app_url = f"http://127.0.0.1:{server.port}{row.path}"
+    if "If-None-Match" in row.headers:  # the rows before (the cold feed) changed the version
+        response, _ = fetch(server, "GET", row.path)
+        row.headers = {**row.headers, "If-None-Match": response.getheader("ETag") or ""}
     options = {"headers": row.headers, "script": row.script, "script_args": row.script_args}
     if row.script != "post.lua":  # a warm-up would register the users the measured run needs
         run_wrk(app_url, seconds=args.warmup, **common, **options)
