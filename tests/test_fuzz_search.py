@@ -22,11 +22,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from pythainlp.corpus import thai_words
 from sqlalchemy import select
 
 from exchange.db import db
 from exchange.models import Agency, SearchKind, Topic
 from exchange.pagination import MAX_PAGE
+from exchange.search import thai
 from exchange.search.highlight import highlight
 from exchange.search.thai import (
     MAX_QUERY_CHARS,
@@ -289,3 +291,50 @@ def test_search_page_never_fails(
 def test_search_survives_undecodable_query_strings(demo_client: FlaskClient, raw: bytes) -> None:
     response = demo_client.get("/search?q=" + quote_from_bytes(raw) + "&type=takeaway")
     assert response.status_code in (200, 400, 404)
+
+
+# --- the word dictionary ----------------------------------------------------------------------
+
+_thai_words = st.sampled_from(sorted(thai_words()))
+
+
+@PARSER
+@given(st.lists(st.one_of(_thai_words, fragment), max_size=12).map("".join), st.data())
+def test_the_word_set_answers_as_pythainlps_trie(text: str, data: st.DataObject) -> None:
+    """newmm asks its dictionary for the words at a position: WordSet (a set, ~1 MB) must
+    answer exactly as PyThaiNLP's Trie (63 MB), at every position of any text."""
+    from pythainlp.tokenize import word_dict_trie, word_tokenize
+
+    trie, words = word_dict_trie(), thai._word_dictionary()
+    for start in range(len(text) + 1):
+        assert words.prefixes(text, start) == trie.prefixes(text, start), (text, start)
+    assert word_tokenize(text, engine="newmm", custom_dict=words) == word_tokenize(
+        text, engine="newmm"
+    )
+    word = data.draw(_thai_words)
+    assert word in words
+    assert len(words) == len(trie)
+
+
+def test_the_demo_texts_tokenise_as_with_pythainlps_trie(demo_client: FlaskClient) -> None:
+    from pythainlp.tokenize import word_tokenize
+
+    from exchange.models import LearningSession, Takeaway
+
+    app = demo_client.application
+    with app.app_context():
+        texts = [
+            text
+            for model, fields in (
+                (LearningSession, ("title_th", "description_th")),
+                (Takeaway, ("statement_th",)),
+            )
+            for row in db.session.scalars(select(model))
+            for text in (getattr(row, name) for name in fields)
+            if text
+        ]
+    assert sum(map(len, texts)) > 2000
+    for text in texts:
+        assert word_tokenize(text, engine="newmm", custom_dict=thai._word_dictionary()) == (
+            word_tokenize(text, engine="newmm")
+        )
