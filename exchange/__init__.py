@@ -86,10 +86,9 @@ def _normalise_database_url(url: str) -> str:
 def _init_extensions(app: Flask) -> None:
     from exchange import models  # noqa: F401 -- every table on db.metadata, for Alembic
     from exchange.auth.loader import load_user
-    from exchange.db import configure_sqlite, db, render_migration_item
-    from exchange.extensions import babel, csrf, limiter, login_manager, migrate
+    from exchange.db import configure_sqlite, db
+    from exchange.extensions import babel, csrf, limiter, login_manager
     from exchange.i18n import select_locale, select_timezone
-    from exchange.models.search import include_in_migrations
 
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
@@ -105,15 +104,8 @@ def _init_extensions(app: Flask) -> None:
             from exchange import slow_queries
 
             slow_queries.install(db.engine, float(app.config["SLOW_QUERY_MS"]))
-    migrate.init_app(
-        app,
-        db,
-        directory=str(PROJECT_ROOT / "migrations"),
-        render_as_batch=True,  # SQLite cannot ALTER; batch mode copies the table
-        render_item=render_migration_item,
-        compare_type=True,
-        include_name=include_in_migrations,  # not the full-text index made outside the models
-    )
+    if app.testing or os.environ.get("FLASK_RUN_FROM_CLI") == "true":
+        _init_migrations(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
@@ -127,6 +119,25 @@ def _init_extensions(app: Flask) -> None:
         locale_selector=select_locale,
         timezone_selector=select_timezone,
         default_translation_directories=str(PROJECT_ROOT / "translations"),
+    )
+
+
+def _init_migrations(app: Flask) -> None:
+    """Flask-Migrate, for ``flask db`` and the backup commands: only on the command line (and
+    in tests), since it loads Alembic, 10 MB that a web worker never uses."""
+    from flask_migrate import Migrate
+
+    from exchange.db import db, render_migration_item
+    from exchange.models.search import include_in_migrations
+
+    Migrate(
+        app,
+        db,
+        directory=str(PROJECT_ROOT / "migrations"),
+        render_as_batch=True,  # SQLite cannot ALTER; batch mode copies the table
+        render_item=render_migration_item,
+        compare_type=True,
+        include_name=include_in_migrations,  # not the full-text index made outside the models
     )
 
 

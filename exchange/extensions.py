@@ -1,13 +1,14 @@
-"""Flask extensions, created unbound; `create_app` binds them. A leaf module."""
+"""Flask extensions, created unbound; `create_app` binds them. A leaf module.
+
+Flask-Migrate is not here: it loads Alembic (10 MB), which only the command line needs, so
+`create_app` makes it only there (``exchange._init_migrations``)."""
 
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()

@@ -22,11 +22,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from flask import current_app
 from werkzeug.security import safe_join
 
@@ -38,6 +36,9 @@ from exchange.models import (
     search_document_agency,
     search_document_topic,
 )
+
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
 
 FORMAT = "learning-exchange-export"
 FORMAT_VERSION = 1
@@ -206,6 +207,8 @@ def _datetime(value: Any) -> datetime:
 
 
 def script_directory() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory  # here: web workers never load Alembic
+
     return ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
 
 
@@ -218,6 +221,8 @@ def head_revision(scripts: ScriptDirectory) -> str:
 
 def database_revision() -> str | None:
     """The Alembic revision of the database (None: not under migrations)."""
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(db.session.connection()).get_current_revision()
 
 
