@@ -11,7 +11,7 @@ When a kept page is used — all of these, else the view runs as usual:
 * the view is marked ``@cached_page`` and the request is a GET or HEAD;
 * the visitor is not logged in, sends no ``Authorization`` and has no message waiting in the
   session (a flash);
-* a page was made for the same path, query string and language, at the **current data
+* a page was made for the same host, path, query string and language, at the **current data
   version**, less than ``PAGE_CACHE_SECONDS`` ago (what changes with the clock alone, such as a
   session moving from upcoming to past, is at most that late).
 
@@ -290,7 +290,13 @@ def cached_page(view: F) -> F:
         version = current_version()
         if version is None:
             return view(*args, **kwargs)
-        key = (request.path, request.query_string.decode("latin-1"), current_language())
+        # the host too: answers hold absolute links (the API's), built from the request's host
+        key = (
+            request.host_url,
+            request.path,
+            request.query_string.decode("latin-1"),
+            current_language(),
+        )
         pages = store()
         if (page := pages.get(key, version, max_age)) is not None:
             return page.response()

@@ -313,3 +313,13 @@ def test_a_feeds_version_is_remembered_until_the_data_changes(app, client, make_
     changed = client.get("/calendar.ics", headers={"If-None-Match": etag})
     assert changed.status_code == 200
     assert "ปฏิทินเปลี่ยน" in changed.get_data(as_text=True)
+
+
+def test_each_host_is_its_own_answer(app, client, make_session):
+    """The API's links are absolute, made from the request's host: an answer made for one
+    Host header must never be given to a request for another (cache poisoning)."""
+    make_session(slug="s")
+    client.get("/api/v1/sessions", headers={"Host": "evil.example"})
+    honest = client.get("/api/v1/sessions").get_data(as_text=True)
+    assert "evil.example" not in honest
+    assert "http://localhost/" in honest
