@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parseaddr
 from functools import lru_cache
+from itertools import count
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -241,12 +242,20 @@ def _zone_years(entries: list[Entry]) -> dict[str, tuple[int, int]]:
 
 
 _CONTEXTS: dict[tuple[Settings, Wording], int] = {}
+_context_numbers = count()
 
 
 def _context(settings: Settings, wording: Wording) -> int:
     """A number standing for (settings, wording) in event keys: hashing the two dataclasses
-    for each of 1,000 events cost more than the rest of the key."""
-    return _CONTEXTS.setdefault((settings, wording), len(_CONTEXTS))
+    for each of 1,000 events cost more than the rest of the key. Numbers are never reused, so
+    forgetting them all (past 256: they come from the configuration and the language, so
+    that is many apps in one process, as in tests) can never make two contexts share one."""
+    number = _CONTEXTS.get((settings, wording))
+    if number is None:
+        if len(_CONTEXTS) >= 256:
+            _CONTEXTS.clear()
+        number = _CONTEXTS[(settings, wording)] = next(_context_numbers)
+    return number
 
 
 def _event_key(entry: Entry, context: int, language: str) -> Hashable:
