@@ -116,7 +116,7 @@ def remembered(key: Hashable, compute: Callable[[], V]) -> V:
     PAGE_CACHE_SECONDS): for what every visitor's request computes alike, such as a calendar
     feed's version (the aggregate that answers If-None-Match)."""
     max_age = float(current_app.config["PAGE_CACHE_SECONDS"])
-    version = current_version() if max_age > 0 else None
+    version = (g.get("data_version") or current_version()) if max_age > 0 else None
     if version is None:
         return compute()
     values = store().values
@@ -301,6 +301,7 @@ def cached_page(view: F) -> F:
         if (page := pages.get(key, version, max_age)) is not None:
             return page.response()
         before = session.copy()  # a plain dict's copy: not counted as reading the session
+        g.data_version = version  # remembered() in the view: no second read (a GET commits nothing)
         response = make_response(view(*args, **kwargs))
         if (page := _keepable(response, version, before)) is not None:
             pages.put(key, page)

@@ -323,3 +323,50 @@ def test_each_host_is_its_own_answer(app, client, make_session):
     honest = client.get("/api/v1/sessions").get_data(as_text=True)
     assert "evil.example" not in honest
     assert "http://localhost/" in honest
+
+
+@pytest.mark.parametrize(
+    ("path", "args"),
+    [("/sessions", {"when": "all"}), ("/takeaways", {}), ("/search", {"q": "ประชุม"})],
+)
+def test_the_agency_filter_is_made_once_per_language_and_version(
+    app, client, make_session, make_user, path, args
+):
+    """Every agency as an <option> (2,000 of them on a large site) is rendered once per
+    language while the data stands, for visitors logged in too; a rename shows at once."""
+    make_session(slug="s")
+    with app.app_context():
+        agency = db.session.scalar(sa.select(Agency).filter_by(slug="agency-1"))
+        agency.name_en = "Revenue Department"
+        db.session.add(Agency(slug="a-b", name_th="กรม <ข>", name_en="A & B"))
+        db.session.commit()
+    login_as(client, make_user())  # pages made for each request: only the options are kept
+    reads: list[str] = []
+
+    def keep(conn, cursor, statement, *rest) -> None:
+        if statement.startswith("SELECT agency.slug, agency.name_th, agency.name_en"):
+            reads.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", keep)
+    try:
+        thai = client.get(path, query_string={**args, "agency": "agency-1"}).get_data(as_text=True)
+        assert len(reads) == 1
+        english = client.get(path, query_string={**args, "lang": "en"}).get_data(as_text=True)
+        again = client.get(path, query_string={**args, "lang": "en"}).get_data(as_text=True)
+        assert len(reads) == 2  # once more for English, then kept
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", keep)
+    options = thai.split('id="filter-agency"')[1].split("</select>")[0]
+    assert '<option value="agency-1" selected>หน่วยงาน 1</option>' in options
+    assert options.count(" selected>") == 1
+    assert '<option value="a-b">กรม &lt;ข&gt;</option>' in options
+    assert '<option value="agency-1">Revenue Department</option>' in again
+    assert '<option value="a-b">A &amp; B</option>' in english
+    assert " selected>" not in again.split('id="filter-agency"')[1].split("</select>")[0]
+    with app.app_context():
+        db.session.scalar(sa.select(Agency).filter_by(slug="a-b")).name_en = "Renamed"
+        db.session.commit()
+    renamed = client.get(path, query_string={**args, "lang": "en"}).get_data(as_text=True)
+    assert '<option value="a-b">Renamed</option>' in renamed

@@ -45,6 +45,7 @@ def test_takeaways_by_year_do_not_grow_with_the_data(client, make_session, count
     make_session(days=-30, shared=True)
     year = client.get("/takeaways").get_data(as_text=True)
     url = "/takeaways?year=" + _first_year(year)
+    make_session(days=-30, shared=True)  # both counts are of the first page after a change
     few = count_queries(lambda: client.get(url))
     for _ in range(10):
         make_session(days=-30, shared=True)

@@ -6,13 +6,14 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from sqlalchemy import select
 from werkzeug.http import is_resource_modified
 
+from exchange.agencies import choices
 from exchange.db import db, utcnow
 from exchange.i18n import current_language
 from exchange.knowledge.atom import build_feed
 from exchange.models import Agency, Person, TakeawayKind, Topic
 from exchange.page_cache import cached_page
 from exchange.pagination import paginate
-from exchange.services import agencies, knowledge, sessions
+from exchange.services import knowledge, sessions
 
 bp = Blueprint("knowledge", __name__)
 
@@ -50,7 +51,7 @@ def takeaways() -> tuple[str, int]:
         years=years,
         unknown_filter=unknown,
         kinds=list(TakeawayKind),
-        agencies=agencies.filter_choices(),
+        agency_options=choices.filter_options(agency.slug if agency else ""),
         topics=db.session.scalars(select(Topic).order_by(Topic.name_th)).all(),
     )
     return page, 404 if unknown else 200

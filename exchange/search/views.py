@@ -8,12 +8,12 @@ from flask import Blueprint, render_template, request
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 
+from exchange.agencies import choices
 from exchange.db import db
 from exchange.i18n import current_language
 from exchange.models import Agency, SearchKind, Topic
 from exchange.page_cache import cached_page
 from exchange.pagination import page_number
-from exchange.services import agencies
 from exchange.services import search as search_service
 
 bp = Blueprint("search", __name__)
@@ -74,7 +74,7 @@ def index() -> tuple[str, int]:
         topic=topic,
         kinds=list(SearchKind),
         unknown_filter=unknown,
-        agencies=agencies.filter_choices(),
+        agency_options=choices.filter_options(agency.slug if agency else ""),
         topics=db.session.scalars(select(Topic).order_by(Topic.name_th)).all(),
     )
     return page, 404 if unknown else 200

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from flask_login import current_user
 from sqlalchemy import select
 
+from exchange.agencies import choices
 from exchange.db import db, utcnow
 from exchange.forms import ConfirmForm, fill_agency_choices
 from exchange.i18n import current_language
@@ -14,7 +15,7 @@ from exchange.page_cache import cached_page
 from exchange.pagination import paginate
 from exchange.permissions import can_manage_session
 from exchange.registration.forms import GuestRegistrationForm
-from exchange.services import agencies, calendars, join_links, knowledge, sessions
+from exchange.services import calendars, join_links, knowledge, sessions
 from exchange.services import registration as registration_service
 
 bp = Blueprint("sessions", __name__)
@@ -46,7 +47,7 @@ def index() -> tuple[str, int]:
         agency=agency,
         unknown_filter=unknown,
         topics=db.session.scalars(select(Topic).order_by(Topic.name_th)).all(),
-        agencies=agencies.filter_choices(),
+        agency_options=choices.filter_options(agency.slug if agency else ""),
         now=utcnow(),
     )
     return page, 404 if unknown else 200
