@@ -1,6 +1,6 @@
 """Profile one page of the benchmark's dataset in this process, with pyinstrument.
 
-    .venv/bin/python bench/profile.py PATH [--requests 50] [--database-url URL] [--sql]
+    .venv/bin/python bench/profile.py PATH [--requests 50] [--database-url URL] [--sql] [--uncached]
 
 Requests PATH through Flask's test client (after five unprofiled warm-up requests), then prints
 pyinstrument's call tree of the profiled ones, the average time per request and, with --sql,
@@ -37,12 +37,18 @@ def main() -> int:
     parser.add_argument("--sql", action="store_true", help="count SQL statements per request")
     parser.add_argument("--header", action="append", default=[], help="Name: value")
     parser.add_argument(
+        "--uncached", action="store_true", help="page cache off: profile making the page"
+    )
+    parser.add_argument(
         "--explain", action="store_true", help="EXPLAIN ANALYZE each SELECT of one request"
     )
     args = parser.parse_args()
     from pyinstrument import Profiler
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": args.database_url, "SECRET_KEY": "profile"})
+    config = {"SQLALCHEMY_DATABASE_URI": args.database_url, "SECRET_KEY": "profile"}
+    if args.uncached:
+        config["PAGE_CACHE_SECONDS"] = 0
+    app = create_app(config)
     headers = dict(h.split(": ", 1) for h in args.header)
     client = app.test_client()
     for _ in range(5):
@@ -83,7 +89,7 @@ def explain(app, client, path: str, headers: dict[str, str]) -> None:
 
     @sa.event.listens_for(engine, "before_cursor_execute")
     def keep(conn, cursor, statement, parameters, context, executemany) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
             seen.append((statement, parameters))
 
     client.get(path, headers=headers)

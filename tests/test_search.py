@@ -357,6 +357,7 @@ def test_search_page_query_count_does_not_grow(client, make_session, add_takeawa
     add_takeaway("นโยบายนวัตกรรมภาครัฐ")
     make_session(title_th="นวัตกรรมภาครัฐ 1", description_th="นวัตกรรม")
     client.get("/search?q=นวัตกรรม&warm=up")  # warm up (another address: not a kept page)
+    add_takeaway("นวัตกรรม ข้อแรก")  # both counts are of the first page after a change
     few = count_queries(lambda: client.get("/search?q=นวัตกรรม"))
     for n in range(8):
         add_takeaway(f"นวัตกรรม ข้อ {n}")
@@ -481,7 +482,8 @@ def test_postgresql_reads_only_the_newest_band_for_a_common_word(app, database_u
         db.session.execute(sa.insert(SearchDocument), rows)
         db.session.execute(sa.text("ANALYZE search_document"))
         for kind in (None, SearchKind.TAKEAWAY):
-            query = postgresql.matches([("ทั่ว",)], kind, [], (50, 10))
+            values = postgresql.parameters([("ทั่ว",)], kind)
+            query = postgresql.matches(1, True, kind is not None, [], (50, 10)).params(values)
             sql = query.compile(db.engine, compile_kwargs={"literal_binds": True})
             db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
             (plan,) = db.session.execute(sa.text(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")).scalar()
@@ -504,3 +506,22 @@ def test_a_takeaway_hit_lands_on_the_takeaway_in_its_session_page(app, client, a
     assert f'href="{target}"' in html
     page = client.get(target.split("#")[0]).get_data(as_text=True)
     assert page.count(f'id="takeaway-{found}"') == 1
+
+
+def test_one_statement_per_shape_of_query(app, add_takeaway):
+    """A search's SQL is built and compiled once per shape (phrases, filters, kind): the words
+    are bound parameters, and two words of one shape find their own documents."""
+    from exchange.services import search as search_service
+
+    first = add_takeaway("ลดขั้นตอนด้วยระบบไร้กระดาษ", "Go paperless")
+    second = add_takeaway("เปิดข้อมูลภาครัฐ", "Open government data")
+    search_service._statement.cache_clear()
+    with app.app_context():
+        found = [
+            [h.ref_id for g in search(q).groups for h in g.hits] for q in ("paperless", "open")
+        ]
+        by_kind = search("government", kind=SearchKind.TAKEAWAY)
+    assert found == [[first], [second]]
+    assert [h.ref_id for h in by_kind.groups[0].hits] == [second]
+    info = search_service._statement.cache_info()
+    assert (info.misses, info.hits) == (2, 1)  # "paperless" and "open" share one statement

@@ -13,6 +13,10 @@ and the age of a document are then parts of the GIN query itself, answered insid
   the ``BANDS[1]`` before them, and so on, then the rest, appended in that order under one
   LIMIT, so that PostgreSQL stops as soon as a band completes it. A common word reads about
   the limit's number of rows; a rare one reads its few matches whichever band they are in.
+  The bands double (``BANDS``): after a rebuild the newest ids are one kind's (people, say)
+  that may hold no match, and a band costs the GIN index about 0.2 ms per bucket named in it,
+  so the body's bands go on to 32 buckets before "the rest", the title's (fewer matches) stop
+  at 12.
 
 The phrases are then checked on those candidates only, first against ``tsv_head`` (title,
 the beginning of the text, tags: small, in the row) and only if not found there against the
@@ -35,36 +39,45 @@ from exchange.models.search import ID_BUCKET
 
 Phrase = tuple[str, ...]
 _DOCUMENT = SearchDocument.__table__
-BANDS = (2, 4, 12)  # buckets of ID_BUCKET ids: the newest 2, the 4 before them, the 12 before
+# buckets of ID_BUCKET ids: the newest 2, the 4 before them, ... (see _newest)
+BANDS = {"tsv": (2, 4, 8, 16, 32), "tsv_title": (2, 4, 12)}
 _SIMPLE = sa.literal_column("'simple'::regconfig")
 
 
 def matches(
-    phrases: list[Phrase],
-    kind: SearchKind | None,
+    phrase_count: int,
+    one_unit_each: bool,
+    kind: bool,
     filters: list,
     limits: tuple[int, int],
 ) -> sa.Select:
-    """id, kind and score of the documents matching all *phrases*, *kind* and *filters*,
-    among the newest ``limits[0]`` matches plus the newest ``limits[1]`` title matches."""
+    """id, kind and score of the documents matching all phrases, the kind and *filters*,
+    among the newest ``limits[0]`` matches plus the newest ``limits[1]`` title matches.
+
+    The statement is the same for every query of its shape (how many phrases, whether each
+    is one unit, whether a kind is asked for): the text is in bound parameters, see
+    `parameters`, so that it is built and compiled once."""
     document = _DOCUMENT
     tsv = sa.literal_column("search_document.tsv")
     head = sa.literal_column("search_document.tsv_head")
     phrases_query = reduce(
         lambda a, b: a.op("&&")(b),
-        [func.phraseto_tsquery(_SIMPLE, " ".join(p)) for p in phrases],
+        [
+            func.phraseto_tsquery(_SIMPLE, sa.bindparam(f"phrase_{i}", type_=sa.Text))
+            for i in range(phrase_count)
+        ],
     )
-    one_unit_each = all(len(p) == 1 for p in phrases)
     # the GIN index answers a query of single lexemes exactly: with one-unit phrases that is
     # the query itself (nothing left to check), otherwise every unit in any order
     found = phrases_query
     if not one_unit_each:
-        found = func.plainto_tsquery(_SIMPLE, " ".join(u for p in phrases for u in p))
-    if kind is not None:
-        found = found.op("&&")(_any_of([f"_k_{kind.value}"]))
+        found = func.plainto_tsquery(_SIMPLE, sa.bindparam("units", type_=sa.Text))
+    if kind:
+        found = found.op("&&")(sa.cast(sa.bindparam("kind_lexeme", type_=sa.Text), TSQUERY))
+    top = _top()
     candidates = sa.union(
         *(
-            _newest(sa.literal_column(f"search_document.{column}"), found, filters, n)
+            _newest(column, found, filters, n, top)
             for column, n in zip(("tsv", "tsv_title"), limits, strict=True)
         )
     ).cte("candidates")
@@ -75,15 +88,26 @@ def matches(
     return select(document.c.id, document.c.kind, score.label("score")).where(*conditions)
 
 
-def _newest(column, query, filters: list, limit: int) -> sa.Select:
-    """The newest *limit* ids whose *column* matches *query* and *filters*, band by band."""
+def parameters(phrases: list[Phrase], kind: SearchKind | None) -> dict[str, str]:
+    """The values of `matches`' bound parameters for *phrases* and *kind*."""
+    values = {f"phrase_{i}": " ".join(p) for i, p in enumerate(phrases)}
+    if not all(len(p) == 1 for p in phrases):
+        values["units"] = " ".join(u for p in phrases for u in p)
+    if kind is not None:  # quoted, so that the tsquery parser keeps the "_" (never user text)
+        values["kind_lexeme"] = f"'_k_{kind.value}'"
+    return values
+
+
+def _newest(name: str, query, filters: list, limit: int, top: sa.ColumnElement) -> sa.Select:
+    """The newest *limit* ids whose column *name* matches *query* and *filters*, band by band."""
+    column = sa.literal_column(f"search_document.{name}")
     parts = []
     skipped = 0
-    for size in BANDS:
-        parts.append(column.op("@@")(query.op("&&")(_buckets(skipped, size))))
+    for size in BANDS[name]:
+        parts.append(column.op("@@")(query.op("&&")(_buckets(top, skipped, size))))
         skipped += size
     # the rest: an id filter on the rows the index found (no btree index wanted)
-    rest = (_top() + 1 - skipped) * ID_BUCKET
+    rest = (top + 1 - skipped) * ID_BUCKET
     parts.append(sa.and_(column.op("@@")(query), (_DOCUMENT.c.id + 0) < rest))
     bands = sa.union_all(
         *(
@@ -104,15 +128,9 @@ def _top() -> sa.ColumnElement:
     return select(func.max(newest.c.id) // ID_BUCKET).scalar_subquery()
 
 
-def _buckets(skipped: int, count: int) -> sa.ColumnElement:
+def _buckets(top: sa.ColumnElement, skipped: int, count: int) -> sa.ColumnElement:
     """A tsquery matching the *count* buckets of ids before the newest *skipped* ones."""
-    bucket = func.generate_series(_top() - (skipped + count - 1), _top() - skipped)
+    bucket = func.generate_series(top - (skipped + count - 1), top - skipped)
     bucket = bucket.column_valued("b")
     lexeme = sa.literal("'_b_") + sa.cast(bucket, sa.Text) + sa.literal("'")
     return sa.cast(select(func.string_agg(lexeme, sa.literal(" | "))).scalar_subquery(), TSQUERY)
-
-
-def _any_of(lexemes: list[str]) -> sa.ColumnElement:
-    """A tsquery matching any of these exact lexemes (made here from kinds and numbers, never
-    from user text; quoted, so that the parser keeps the ``_``)."""
-    return sa.cast(sa.literal(" | ".join(f"'{x}'" for x in lexemes), sa.Text), TSQUERY)

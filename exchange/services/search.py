@@ -10,6 +10,7 @@ syntax: FTS5 gets quoted phrases of letters and digits only, PostgreSQL bound pa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import sqlalchemy as sa
 from markupsafe import Markup
@@ -98,49 +99,28 @@ def search(
     results = Results(text, phrases, [], page, per_page if kind else 0)
     if not phrases:
         return results
-    matches = _matches(phrases, kind, agency_id, topic_id).subquery("matches")
-    order = (matches.c.score.desc(), matches.c.id)
+    shape = _Shape(
+        len(phrases),
+        all(len(p) == 1 for p in phrases),
+        kind is not None,
+        agency_id is not None,
+        topic_id is not None,
+    )
+    values: dict[str, object] = {"agency_id": agency_id, "topic_id": topic_id}
     if kind is None:
-        ranked = select(
-            matches.c.id,
-            matches.c.score,
-            func.row_number().over(partition_by=matches.c.kind, order_by=order).label("rn"),
-            func.count().over(partition_by=matches.c.kind).label("total"),
-            func.count().over().label("everything"),
-        ).subquery()
-        where = ranked.c.rn <= per_group
+        values["per_group"] = per_group
     else:
-        ranked = (
-            select(
-                matches.c.id,
-                matches.c.score,
-                func.count().over().label("total"),
-                func.count().over().label("everything"),
-            )
-            .order_by(*order)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-            .subquery()
-        )
-        where = sa.true()
-    postgresql = db.engine.dialect.name == "postgresql"
-    if postgresql:  # the planner prices the GIN bitmap above a scan that reads every tsvector
+        values.update(limit=per_page, offset=(page - 1) * per_page, kind=kind.value)
+    dialect = db.engine.dialect.name
+    if dialect == "postgresql":
+        values.update(postgresql.parameters(phrases, kind))
+        # the planner prices the GIN bitmap above a scan that reads every tsvector
         db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
-    rows = db.session.execute(
-        select(
-            _DOCUMENT.c.kind,
-            _DOCUMENT.c.ref_id,
-            _DOCUMENT.c.body,
-            _DOCUMENT.c.search_text,
-            ranked.c.score,
-            ranked.c.total,
-            ranked.c.everything,
-        )
-        .join(ranked, ranked.c.id == _DOCUMENT.c.id)
-        .where(where)
-        .order_by(ranked.c.score.desc(), ranked.c.id)
-    ).all()
-    if postgresql:
+    else:
+        values.update(_fts_parameters(phrases))
+    limits = (MAX_CANDIDATES, TITLE_CANDIDATES)
+    rows = db.session.execute(_statement(dialect, shape, limits), values).all()
+    if dialect == "postgresql":
         db.session.execute(sa.text("SET LOCAL enable_seqscan = on"))
     results.capped = bool(rows) and rows[0].everything >= MAX_CANDIDATES
     groups: dict[SearchKind, Group] = {}
@@ -158,23 +138,83 @@ def search(
     return results
 
 
-def _matches(
-    phrases: list[Phrase], kind: SearchKind | None, agency_id: int | None, topic_id: int | None
-) -> sa.Select:
-    """id, kind and score (higher is better) of the documents matching all *phrases* and the
-    filters, at most the capped candidates (see MAX_CANDIDATES)."""
+@dataclass(frozen=True)
+class _Shape:
+    """What a search statement's SQL depends on; everything else is a bound parameter."""
+
+    phrases: int
+    one_unit_each: bool
+    kind: bool
+    agency: bool
+    topic: bool
+
+
+@lru_cache(maxsize=256)
+def _statement(dialect: str, shape: _Shape, limits: tuple[int, int]) -> sa.Select:
+    """The one query that finds, ranks and counts the matches of a search of this *shape*,
+    built once (SQLAlchemy then compiles it once, and psycopg prepares it on PostgreSQL):
+    building and compiling it was a third of a search's time."""
+    matches = _matches(dialect, shape, limits).subquery("matches")
+    order = (matches.c.score.desc(), matches.c.id)
+    if not shape.kind:
+        ranked = select(
+            matches.c.id,
+            matches.c.score,
+            func.row_number().over(partition_by=matches.c.kind, order_by=order).label("rn"),
+            func.count().over(partition_by=matches.c.kind).label("total"),
+            func.count().over().label("everything"),
+        ).subquery()
+        where = ranked.c.rn <= sa.bindparam("per_group", type_=sa.Integer)
+    else:
+        ranked = (
+            select(
+                matches.c.id,
+                matches.c.score,
+                func.count().over().label("total"),
+                func.count().over().label("everything"),
+            )
+            .order_by(*order)
+            .limit(sa.bindparam("limit", type_=sa.Integer))
+            .offset(sa.bindparam("offset", type_=sa.Integer))
+            .subquery()
+        )
+        where = sa.true()
+    return (
+        select(
+            _DOCUMENT.c.kind,
+            _DOCUMENT.c.ref_id,
+            _DOCUMENT.c.body,
+            _DOCUMENT.c.search_text,
+            ranked.c.score,
+            ranked.c.total,
+            ranked.c.everything,
+        )
+        .join(ranked, ranked.c.id == _DOCUMENT.c.id)
+        .where(where)
+        .order_by(ranked.c.score.desc(), ranked.c.id)
+    )
+
+
+def _matches(dialect: str, shape: _Shape, limits: tuple[int, int]) -> sa.Select:
+    """id, kind and score (higher is better) of the documents matching all phrases and the
+    filters, among at most *limits* candidates (MAX_CANDIDATES, TITLE_CANDIDATES)."""
     document = _DOCUMENT
-    filters = _filters(agency_id, topic_id)
-    if db.engine.dialect.name == "postgresql":
-        return postgresql.matches(phrases, kind, filters, (MAX_CANDIDATES, TITLE_CANDIDATES))
-    if kind is not None:  # "+": SQLite must not pick the (kind, ref_id) index over the match
-        filters.append(sa.literal_column("+search_document.kind") == sa.literal(kind.value))
+    filters = _filters(shape)
+    if dialect == "postgresql":
+        return postgresql.matches(
+            shape.phrases,
+            shape.one_unit_each,
+            shape.kind,
+            filters,
+            limits,
+        )
+    if shape.kind:  # "+": SQLite must not pick the (kind, ref_id) index over the match
+        filters.append(sa.literal_column("+search_document.kind") == sa.bindparam("kind"))
     # SQLite: FTS5 walks its matches newest first (rowid DESC) and stops at the limit (the
     # "+kind" filter keeps the planner off search_document's kind index, which would test
     # MATCH row by row). bm25 weights: search_title, search_text, search_tags.
     fts = sa.table("search_fts", sa.column("rowid")).alias("f")
-    match = " ".join('"' + " ".join(p) + '"' for p in phrases)
-    title = "search_title : (" + " AND ".join('"' + " ".join(p) + '"' for p in phrases) + ")"
+    match = sa.bindparam("fts_match", type_=sa.Text)
     candidates = sa.union(
         *(
             select(sa.literal_column("id")).select_from(
@@ -185,7 +225,9 @@ def _matches(
                 .limit(limit)
                 .subquery()
             )
-            for text, limit in ((match, MAX_CANDIDATES), (title, TITLE_CANDIDATES))
+            for text, limit in zip(
+                (match, sa.bindparam("fts_title", type_=sa.Text)), limits, strict=True
+            )
         )
     ).cte("candidates")
     ranked = sa.table("search_fts", sa.column("rowid"))
@@ -201,18 +243,32 @@ def _matches(
     )
 
 
-def _filters(agency_id: int | None, topic_id: int | None) -> list:
+def _fts_parameters(phrases: list[Phrase]) -> dict[str, str]:
+    """FTS5 queries of quoted phrases (units are letters and digits only): all of them
+    anywhere, and all of them in the title."""
+    quoted = ['"' + " ".join(p) + '"' for p in phrases]
+    return {
+        "fts_match": " ".join(quoted),
+        "fts_title": "search_title : (" + " AND ".join(quoted) + ")",
+    }
+
+
+def _filters(shape: _Shape) -> list:
     columns = _DOCUMENT.c
     conditions = []
-    if agency_id is not None:
+    if shape.agency:
         link = search_document_agency
         conditions.append(
-            columns.id.in_(select(link.c.document_id).where(link.c.agency_id == agency_id))
+            columns.id.in_(
+                select(link.c.document_id).where(link.c.agency_id == sa.bindparam("agency_id"))
+            )
         )
-    if topic_id is not None:
+    if shape.topic:
         link = search_document_topic
         conditions.append(
-            columns.id.in_(select(link.c.document_id).where(link.c.topic_id == topic_id))
+            columns.id.in_(
+                select(link.c.document_id).where(link.c.topic_id == sa.bindparam("topic_id"))
+            )
         )
     return conditions
 
