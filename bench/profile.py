@@ -65,7 +65,7 @@ def main() -> int:
     if args.explain:
         explain(app, client, args.path, headers)
         return 0
-    profiler = Profiler(interval=0.0005)
+    profiler = Profiler(interval=0.001)
     began = time.perf_counter()
     profiler.start()
     for _ in range(args.requests):

@@ -85,16 +85,26 @@ def upcoming(now: datetime, limit: int) -> list[LearningSession]:
 
     Those not yet ended are gathered first, through the (status, ends_at) index, in a
     materialised CTE, then sorted: ordering the table by starts_at directly, PostgreSQL walks the
-    (status, starts_at) index from the oldest session, past every one that has ended."""
+    (status, starts_at) index from the oldest session, past every one that has ended. The CTE
+    holds only ids and start times (a few hundred narrow rows); the *limit* first sessions are
+    then loaded whole, with what their cards show."""
     not_ended = (
-        select(LearningSession)
+        select(LearningSession.id, LearningSession.starts_at)
         .where(LearningSession.status == SessionStatus.PUBLISHED, LearningSession.ends_at > now)
         .cte("not_ended")
         .prefix_with("MATERIALIZED", dialect="postgresql")
     )
-    found = aliased(LearningSession, not_ended)
+    first = (
+        select(not_ended.c.id)
+        .order_by(not_ended.c.starts_at, not_ended.c.id)
+        .limit(limit)
+        .scalar_subquery()
+    )
     query = (
-        select(found).options(*card_options(found)).order_by(found.starts_at, found.id).limit(limit)
+        select(LearningSession)
+        .where(LearningSession.id.in_(first))
+        .options(*card_options())
+        .order_by(LearningSession.starts_at, LearningSession.id)
     )
     return list(db.session.scalars(query))
 
