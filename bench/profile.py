@@ -50,7 +50,7 @@ def main() -> int:
         config["PAGE_CACHE_SECONDS"] = 0
     app = create_app(config)
     headers = dict(h.split(": ", 1) for h in args.header)
-    client = app.test_client()
+    client = app.test_client(use_cookies="Cookie" not in headers)  # else its jar replaces ours
     for _ in range(5):
         client.get(args.path, headers=headers)
     statements = [0]
