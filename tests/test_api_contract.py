@@ -12,6 +12,7 @@ import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
+from schemathesis.core.parameters import ParameterLocation
 
 from exchange.db import db, utcnow
 from exchange.models import User, UserRole
@@ -69,11 +70,20 @@ def _check_every_operation(app: Flask, mode: GenerationMode, headers: dict[str, 
         @given(case=operation.as_strategy(generation_mode=mode))
         @SETTINGS
         def run(case: schemathesis.Case) -> None:
+            if headers and _broken_headers(case):
+                return  # our token would replace the header the case broke: no longer broken
             case.call_and_validate(headers=headers, excluded_checks=EXCLUDED)
 
         run()
         tried += 1
     return tried
+
+
+def _broken_headers(case: schemathesis.Case) -> bool:
+    """Whether the case's headers (its Authorization, say) are the part made invalid."""
+    meta = case.meta
+    header = meta.components.get(ParameterLocation.HEADER) if meta else None
+    return header is not None and header.mode == GenerationMode.NEGATIVE
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
