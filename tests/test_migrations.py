@@ -21,14 +21,45 @@ def test_migrations_upgrade_downgrade_and_match_models(database_url, tmp_path):
             flask_migrate.check()  # SystemExit(1) if the models drifted from the migrations
             tables = set(sa.inspect(db.engine).get_table_names())
             assert {"learning_session", "agency", "takeaway", "outbox_message"} <= tables
+            migrated = _search_index(db.engine)
             flask_migrate.downgrade(revision="base")
             assert sa.inspect(db.engine).get_table_names() == ["alembic_version"]
             flask_migrate.upgrade()
+            db.drop_all()
+            db.create_all()
+            assert _search_index(db.engine) == migrated
         finally:
             db.drop_all()
             with db.engine.begin() as connection:
                 connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
             db.engine.dispose()
+
+
+def _search_index(engine: sa.Engine) -> dict[str, str]:
+    """The full-text objects made outside the models (which check() does not compare): the
+    search table's indexes, columns and triggers as the database describes them."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            rows = connection.execute(
+                sa.text(
+                    "SELECT indexname, indexdef FROM pg_indexes"
+                    " WHERE tablename = 'search_document'"
+                    " UNION ALL SELECT column_name, generation_expression"
+                    " FROM information_schema.columns"
+                    " WHERE table_name = 'search_document' AND is_generated = 'ALWAYS'"
+                )
+            )
+        else:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT name, sql FROM sqlite_master"
+                    " WHERE tbl_name IN ('search_document', 'search_fts') AND sql IS NOT NULL"
+                    " AND name != 'search_document'"  # the table itself: check() compares it
+                )
+            )
+        found = {name: " ".join(sql.split()) for name, sql in rows}
+    assert "ix_search_document_kind_id" in found
+    return found
 
 
 def test_upgrade_keeps_existing_rows(database_url, tmp_path):

@@ -18,6 +18,7 @@ from exchange.models import (
     LearningSession,
     Note,
     NoteSection,
+    Person,
     SearchDocument,
     SearchKind,
     SessionStatus,
@@ -112,20 +113,66 @@ def test_a_title_match_ranks_above_a_body_only_match(app, make_session):
         assert [h.ref_id for h in group.hits] == [in_title, body_only]
 
 
-def test_a_common_word_is_ranked_among_capped_candidates(app, client, make_session, monkeypatch):
+@pytest.mark.parametrize("kind", [None, SearchKind.SESSION])
+def test_a_common_word_is_ranked_among_capped_candidates(
+    app, client, make_session, monkeypatch, kind
+):
+    """The newest matches plus the newest title matches are ranked: the overview (a few of
+    each kind) among GROUP_CANDIDATES of each, one kind's page among MAX_CANDIDATES."""
     from exchange.services import search as search_service
 
-    monkeypatch.setattr(search_service, "MAX_CANDIDATES", 3)
-    monkeypatch.setattr(search_service, "TITLE_CANDIDATES", 2)
+    for name in ("MAX_CANDIDATES", "GROUP_CANDIDATES"):
+        monkeypatch.setattr(search_service, name, 3)
+    for name in ("TITLE_CANDIDATES", "GROUP_TITLE_CANDIDATES"):
+        monkeypatch.setattr(search_service, name, 2)
     oldest_in_title = make_session(title_th="ธรรมาภิบาลข้อมูลภาครัฐ", description_th="ย่อ")
     for n in range(5):
         make_session(title_th=f"การประชุม {n}", description_th="เรื่องธรรมาภิบาลข้อมูล")
     with app.app_context():
-        results = search("ธรรมาภิบาลข้อมูล")
+        results = search("ธรรมาภิบาลข้อมูล", kind=kind)
     assert results.capped
+    assert results.groups[0].capped
     assert results.groups[0].hits[0].ref_id == oldest_in_title
-    html = client.get("/search?q=ธรรมาภิบาลข้อมูล").get_data(as_text=True)
+    args = {"q": "ธรรมาภิบาลข้อมูล", "type": kind.value if kind else ""}
+    html = client.get("/search", query_string=args).get_data(as_text=True)
     assert 'class="search-group__count">4+<' in html
+
+
+def test_every_kind_is_found_however_many_newer_matches_another_has(
+    app, client, make_session, add_takeaway, monkeypatch
+):
+    """Candidates are gathered kind by kind: a word in many newer documents of one kind (people,
+    the newest after a reindex) does not push an older session or takeaway out of the
+    overview, and only the kind that had more matches than were ranked says "at least"."""
+    from exchange.services import search as search_service
+
+    monkeypatch.setattr(search_service, "GROUP_CANDIDATES", 3)
+    monkeypatch.setattr(search_service, "GROUP_TITLE_CANDIDATES", 1)
+    session_id = make_session(title_th="วิธีของศรีสุข", title_en="The Srisuk method")
+    takeaway_id = add_takeaway("ทำตามวิธีศรีสุข", "Follow the Srisuk method")
+    with app.app_context():
+        people = [
+            Person(slug=f"srisuk-{n}", name_th=f"คนที่{n} ศรีสุข", name_en=f"Person{n} Srisuk")
+            for n in range(6)
+        ]
+        db.session.add_all(people)
+        db.session.commit()
+        results = search("srisuk")
+    groups = {g.kind: g for g in results.groups}
+    assert [h.ref_id for h in groups[SearchKind.SESSION].hits] == [session_id]
+    assert [h.ref_id for h in groups[SearchKind.TAKEAWAY].hits] == [takeaway_id]
+    assert len(groups[SearchKind.PERSON].hits) == 3
+    assert [k for k, g in groups.items() if g.capped] == [SearchKind.PERSON]
+    html = client.get("/search?q=srisuk").get_data(as_text=True)
+    assert 'id="search-group-takeaway"' in html
+    assert 'class="search-group__count">3+<' in html
+    assert 'class="search-group__count">1<' in html
+    body = client.get("/api/v1/search?q=srisuk").get_json()
+    assert {g["kind"]: g["capped"] for g in body["groups"]} == {
+        "session": False,
+        "takeaway": False,
+        "person": True,
+    }
 
 
 def test_results_are_grouped_by_kind_in_a_fixed_order(app, client, demo):
@@ -408,24 +455,27 @@ def _spread_ids(app, moves: dict[int, int]) -> None:
 def test_capped_candidates_are_the_newest_matches_across_id_bands(
     app, add_takeaway, monkeypatch, kind
 ):
-    """PostgreSQL looks for the newest matches band by band of ids (the newest 2,000, the
-    4,000 before, the 12,000 before, the rest): the newest win whichever band they are in."""
+    """PostgreSQL looks for a kind's newest matches band by band of ids from its newest (1,000
+    ids, the 2,000 before, 4,000, 8,000, 16,000, 32,000, the rest): the newest win whichever
+    band they are in."""
     from exchange.services import search as search_service
 
-    monkeypatch.setattr(search_service, "MAX_CANDIDATES", 3)
+    limit = "MAX_CANDIDATES" if kind else "GROUP_CANDIDATES"
+    monkeypatch.setattr(search_service, limit, 3)
     ids = [add_takeaway(f"ธรรมาภิบาลข้อมูลเรื่องที่ {n}") for n in range(5)]
     add_takeaway("เรื่องอื่นทั้งหมด")
-    # bands: 40,500 the newest; none the second; 30,000, 25,500 the third; 3,000, 700 the rest
-    _spread_ids(app, dict(zip(ids, [3_000, 40_500, 700, 30_000, 25_500], strict=True)))
+    # bands from bucket 70: 70,500 the first; none the next three; 60,000 the fourth (56-63);
+    # 45,500 the fifth (40-55); none the sixth (8-39); 3,000 and 700 the rest (below 8,000)
+    _spread_ids(app, dict(zip(ids, [3_000, 70_500, 700, 60_000, 45_500], strict=True)))
     with app.app_context():
         results = search("ธรรมาภิบาลข้อมูล", kind=kind)
         found = {h.ref_id for g in results.groups for h in g.hits}
         assert results.capped
         assert found == {ids[1], ids[3], ids[4]}
-        monkeypatch.setattr(search_service, "MAX_CANDIDATES", 4)
+        monkeypatch.setattr(search_service, limit, 4)
         found = {h.ref_id for g in search("ธรรมาภิบาลข้อมูล", kind=kind).groups for h in g.hits}
         assert found == {ids[0], ids[1], ids[3], ids[4]}
-        monkeypatch.setattr(search_service, "MAX_CANDIDATES", 500)
+        monkeypatch.setattr(search_service, limit, 500)
         results = search("ธรรมาภิบาลข้อมูล", kind=kind)
         assert not results.capped
         assert results.total == 5
@@ -459,8 +509,8 @@ def test_a_phrase_late_in_a_long_note_is_found(app, make_session):
 
 
 def test_postgresql_reads_only_the_newest_band_for_a_common_word(app, database_url):
-    """A word in 3,000 documents: the candidates query reads about MAX_CANDIDATES rows, not
-    3,000 (the GIN index answers the kind and the id band)."""
+    """A word in 2,999 documents: the candidates query reads the newest bucket's rows (1,000),
+    not 2,999 (the GIN index answers the id band), from the kind's own partial indexes."""
     if not database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL's plan; SQLite's FTS5 walks its matches newest first")
     from exchange.search import postgresql
@@ -476,23 +526,34 @@ def test_postgresql_reads_only_the_newest_band_for_a_common_word(app, database_u
             "search_text": f"คำ ทั่ว ไป {n}",
             "search_tags": "",
         }
-        for n in range(1, 3001)
+        for n in range(1, 3000)
     ]
     with app.app_context():
         db.session.execute(sa.insert(SearchDocument), rows)
         db.session.execute(sa.text("ANALYZE search_document"))
-        for kind in (None, SearchKind.TAKEAWAY):
-            values = postgresql.parameters([("ทั่ว",)], kind)
-            query = postgresql.matches(1, True, kind is not None, [], (50, 10)).params(values)
+        for kinds in (tuple(k.value for k in SearchKind), ("takeaway",)):
+            values = postgresql.parameters([("ทั่ว",)])
+            query, _ = postgresql.matches(1, True, kinds, [], (50, 10))
+            query = query.params(values)
             sql = query.compile(db.engine, compile_kwargs={"literal_binds": True})
             db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
             (plan,) = db.session.execute(sa.text(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")).scalar()
 
-            def heap_rows(node: dict) -> int:
-                own = node["Actual Rows"] if node["Node Type"] == "Bitmap Heap Scan" else 0
-                return own + sum(heap_rows(child) for child in node.get("Plans", []))
+            def nodes(node: dict):
+                yield node
+                for child in node.get("Plans", []):
+                    yield from nodes(child)
 
-            assert heap_rows(plan["Plan"]) <= 1_100  # the newest band (ids 2,000-3,000), not 3,000
+            heap_rows = sum(
+                n["Actual Rows"] * n["Actual Loops"]
+                for n in nodes(plan["Plan"])
+                if n["Node Type"] == "Bitmap Heap Scan"
+            )
+            assert heap_rows <= 1_000  # the newest bucket (ids 2,000-2,999), not 2,999
+            used = {n.get("Index Name") for n in nodes(plan["Plan"])}
+            # the takeaways' own partial indexes (the other kinds have no document here)
+            assert "ix_search_document_tsv_takeaway" in used
+            assert "ix_search_document_tsv_title_takeaway" in used
             assert len(db.session.execute(query).all()) == 50
         db.session.rollback()
 

@@ -221,12 +221,19 @@ SCHEMAS: dict[str, Any] = {
         {
             "query": {"type": "string", "description": "The query as searched (maybe cut)."},
             "total": COUNT,
-            "capped": {"type": "boolean", "description": "More matches than ranked: ≥ total."},
+            "capped": {
+                "type": "boolean",
+                "description": "Some kind had more matches than were ranked: ≥ total.",
+            },
             "groups": array(
                 obj(
                     {
                         "kind": enum([k.value for k in SearchKind]),
                         "total": COUNT,
+                        "capped": {
+                            "type": "boolean",
+                            "description": "More matches of this kind than were ranked: ≥ total.",
+                        },
                         "data": array(ref("SearchHit")),
                         "more_api_url": URI_OR_NULL,
                     }

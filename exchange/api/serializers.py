@@ -381,6 +381,7 @@ def search_results(results: Results, *, more: Callable[[SearchKind], str] | None
             {
                 "kind": group.kind.value,
                 "total": group.total,
+                "capped": group.capped,
                 "data": [search_hit(hit) for hit in group.hits],
                 "more_api_url": more(group.kind) if more else None,
             }

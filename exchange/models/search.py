@@ -8,9 +8,10 @@ dialect-specific and lives outside the model, created by the DDL events below (f
 
 - SQLite: an FTS5 table ``search_fts`` over the three ``search_*`` columns (external content,
   kept in step by triggers);
-- PostgreSQL: a stored generated ``tsv`` column (title weight A, text B, tags D) with a GIN index,
-  and ``tsv_title`` (the title alone) with another; both also hold the kind and id-bucket
-  lexemes (``SCOPE_LEXEMES``); ``tsv_head`` (no index) ranks the candidates.
+- PostgreSQL: a stored generated ``tsv`` column (title weight A, text B, tags D) and ``tsv_title``
+  (the title alone), each with one partial GIN index per kind (``WHERE kind = 'note'``: a
+  search gathers each kind's newest matches from that kind's own index); both also hold the
+  id-bucket lexeme (``SCOPE_LEXEMES``); ``tsv_head`` (no index) ranks the candidates.
 
 ``SCHEMA_OBJECTS`` names them so that Alembic's autogenerate comparison leaves them alone.
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 import enum
 
 import sqlalchemy as sa
-from sqlalchemy import Column, ForeignKey, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange.db import db
@@ -38,7 +39,11 @@ class SearchKind(enum.StrEnum):
 
 class SearchDocument(db.Model):
     __tablename__ = "search_document"
-    __table_args__ = (UniqueConstraint("kind", "ref_id"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "ref_id"),
+        # a kind's newest document: where its bands of ids start (exchange.search.postgresql)
+        Index("ix_search_document_kind_id", "kind", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[SearchKind]
@@ -97,8 +102,10 @@ SQLITE_DROP = (
     "DROP TABLE IF EXISTS search_fts",
 )
 # Every tsvector also holds two lexemes no search unit can spell (units have no "_"): the
-# document's kind and its bucket of ids, so that exchange.search.postgresql can filter by type
-# and look for the newest matches inside the GIN index instead of reading every matching row.
+# document's bucket of ids, so that exchange.search.postgresql can look for the newest matches
+# inside the GIN index instead of reading every matching row, and its kind (which the type
+# filter used before the partial indexes; it stays until the columns are next generated
+# again, as dropping it rewrites the table).
 # tsv_head (title, the first HEAD_CHARS of the text cut after a whole unit, tags) is small
 # enough to stay in the row: candidates are ranked on it, and a phrase found in it needs no
 # reading of the whole tsv (out of line, compressed, for a long note).
@@ -112,18 +119,25 @@ POSTGRESQL_CREATE = (
         || setweight(to_tsvector('simple', search_text), 'B')
         || setweight(to_tsvector('simple', search_tags), 'D')
         || {SCOPE_LEXEMES}) STORED""",
-    "CREATE INDEX ix_search_document_tsv ON search_document USING gin (tsv)",
     f"""ALTER TABLE search_document ADD COLUMN tsv_title tsvector GENERATED ALWAYS AS (
         to_tsvector('simple', search_title) || {SCOPE_LEXEMES}) STORED""",
-    "CREATE INDEX ix_search_document_tsv_title ON search_document USING gin (tsv_title)",
     f"""ALTER TABLE search_document ADD COLUMN tsv_head tsvector GENERATED ALWAYS AS (
         setweight(to_tsvector('simple', search_title), 'A')
         || setweight(to_tsvector('simple', {_HEAD_TEXT}), 'B')
         || setweight(to_tsvector('simple', search_tags), 'D')) STORED""",
 )
+# one GIN index per column and kind: a kind's posting lists hold its documents only
+KIND_INDEXES = {
+    f"ix_search_document_{column}_{kind.value}": (
+        f"CREATE INDEX ix_search_document_{column}_{kind.value} ON search_document "
+        f"USING gin ({column}) WHERE kind = '{kind.value}'"
+    )
+    for column in ("tsv", "tsv_title")
+    for kind in SearchKind
+}
+POSTGRESQL_CREATE += tuple(KIND_INDEXES.values())
 POSTGRESQL_DROP = (
-    "DROP INDEX IF EXISTS ix_search_document_tsv_title",
-    "DROP INDEX IF EXISTS ix_search_document_tsv",
+    *(f"DROP INDEX IF EXISTS {name}" for name in KIND_INDEXES),
     "ALTER TABLE search_document DROP COLUMN IF EXISTS tsv_head",
     "ALTER TABLE search_document DROP COLUMN IF EXISTS tsv_title",
     "ALTER TABLE search_document DROP COLUMN IF EXISTS tsv",
@@ -141,8 +155,7 @@ SCHEMA_OBJECTS = frozenset(
         "tsv",
         "tsv_title",
         "tsv_head",
-        "ix_search_document_tsv",
-        "ix_search_document_tsv_title",
+        *KIND_INDEXES,
     }
 )
 

@@ -1,22 +1,21 @@
-"""PostgreSQL matching: candidates from the GIN indexes, newest first, without reading every
-match.
+"""PostgreSQL matching: each kind's candidates from its own GIN indexes, newest first,
+without reading every match.
 
 A GIN index answers "which rows contain these units" in no particular order. Ranking a
 common syllable among its newest matches used to mean reading each of its 40,000 rows (to
-learn its id, and with a type filter to test its kind) before keeping 500: 60–140 ms. Each
-tsvector therefore also holds two lexemes that no search unit can spell (units never contain
-``_``; see ``exchange.models.search``): ``_k_<kind>`` and ``_b_<id // ID_BUCKET>``. The kind
-and the age of a document are then parts of the GIN query itself, answered inside the index:
+learn its id) before keeping 500: 60–140 ms. So:
 
-- the type filter is ``& '_k_takeaway'``, so only takeaways' rows are ever read;
-- the newest matches are searched band by band: the newest ``BANDS[0]`` buckets of ids, then
-  the ``BANDS[1]`` before them, and so on, then the rest, appended in that order under one
-  LIMIT, so that PostgreSQL stops as soon as a band completes it. A common word reads about
-  the limit's number of rows; a rare one reads its few matches whichever band they are in.
-  The bands double (``BANDS``): after a rebuild the newest ids are one kind's (people, say)
-  that may hold no match, and a band costs the GIN index about 0.2 ms per bucket named in it,
-  so the body's bands go on to 32 buckets before "the rest", the title's (fewer matches) stop
-  at 12.
+- every kind has its own partial GIN indexes (``WHERE kind = 'takeaway'``, see
+  ``exchange.models.search``): a kind's candidates are gathered from its own posting lists,
+  so people (the newest ids after a reindex) never crowd sessions out of a search, and a
+  type filter reads only that type's rows;
+- each tsvector also holds a lexeme no search unit can spell (units never contain ``_``):
+  ``_b_<id // ID_BUCKET>``, its bucket of ids. The newest matches are searched band by band
+  from the kind's newest bucket: 1 bucket, the 2 before it, 4, ... (``BANDS``), then the
+  rest, under one LIMIT, so that PostgreSQL stops as soon as a band completes it. A common
+  word reads about the limit's number of rows; a rare one reads its few matches whichever
+  band they are in. The bands double because each costs the index a look at every unit's
+  posting list: a rare phrase of common syllables walks all of them.
 
 The phrases are then checked on those candidates only, first against ``tsv_head`` (title,
 the beginning of the text, tags: small, in the row) and only if not found there against the
@@ -39,24 +38,31 @@ from exchange.models.search import ID_BUCKET
 
 Phrase = tuple[str, ...]
 _DOCUMENT = SearchDocument.__table__
-# buckets of ID_BUCKET ids: the newest 2, the 4 before them, ... (see _newest)
-BANDS = {"tsv": (2, 4, 8, 16, 32), "tsv_title": (2, 4, 12)}
+# bands of ID_BUCKET ids, newest first: (the first's size, how many), each twice the one
+# before: the newest 1, the 2 before it, 4, 8, 16, 32 buckets (63 in all), then the rest
+BANDS = {"tsv": (1, 6), "tsv_title": (2, 3)}
 _SIMPLE = sa.literal_column("'simple'::regconfig")
 
 
 def matches(
     phrase_count: int,
     one_unit_each: bool,
-    kind: bool,
+    kinds: tuple[str, ...],
     filters: list,
     limits: tuple[int, int],
-) -> sa.Select:
-    """id, kind and score of the documents matching all phrases, the kind and *filters*,
-    among the newest ``limits[0]`` matches plus the newest ``limits[1]`` title matches.
+) -> tuple[sa.Select, sa.CTE]:
+    """id, kind and score of the documents matching all phrases and *filters*, among the
+    newest ``limits[0]`` matches plus the newest ``limits[1]`` title matches **of each of
+    *kinds***; and the candidates (id, kind) they were checked among.
+
+    Each kind's candidates come from that kind's own partial GIN indexes (``WHERE kind =
+    '<kind>'``, see ``exchange.models.search``): their posting lists hold that kind's documents
+    only, so a band of ids where the kind has no document costs nothing, and a kind whose
+    documents are old (sessions, after a reindex) is not walked past every newer one.
 
     The statement is the same for every query of its shape (how many phrases, whether each
-    is one unit, whether a kind is asked for): the text is in bound parameters, see
-    `parameters`, so that it is built and compiled once."""
+    is one unit, which kinds): the text is in bound parameters, see `parameters`, so that it
+    is built and compiled once."""
     document = _DOCUMENT
     tsv = sa.literal_column("search_document.tsv")
     head = sa.literal_column("search_document.tsv_head")
@@ -72,12 +78,10 @@ def matches(
     found = phrases_query
     if not one_unit_each:
         found = func.plainto_tsquery(_SIMPLE, sa.bindparam("units", type_=sa.Text))
-    if kind:
-        found = found.op("&&")(sa.cast(sa.bindparam("kind_lexeme", type_=sa.Text), TSQUERY))
-    top = _top()
     candidates = sa.union(
         *(
-            _newest(column, found, filters, n, top)
+            _newest(column, found, [*filters, _kind_is(_DOCUMENT, kind)], n, _top(kind))
+            for kind in kinds
             for column, n in zip(("tsv", "tsv_title"), limits, strict=True)
         )
     ).cte("candidates")
@@ -85,52 +89,82 @@ def matches(
     if not one_unit_each:  # the head first: OR stops there for most, without reading the tsv
         conditions.append(sa.or_(head.op("@@")(phrases_query), tsv.op("@@")(phrases_query)))
     score = func.ts_rank(head, phrases_query)
-    return select(document.c.id, document.c.kind, score.label("score")).where(*conditions)
+    query = select(document.c.id, document.c.kind, score.label("score")).where(*conditions)
+    return query, candidates
 
 
-def parameters(phrases: list[Phrase], kind: SearchKind | None) -> dict[str, str]:
-    """The values of `matches`' bound parameters for *phrases* and *kind*."""
+def parameters(phrases: list[Phrase]) -> dict[str, str]:
+    """The values of `matches`' bound parameters for *phrases*."""
     values = {f"phrase_{i}": " ".join(p) for i, p in enumerate(phrases)}
     if not all(len(p) == 1 for p in phrases):
         values["units"] = " ".join(u for p in phrases for u in p)
-    if kind is not None:  # quoted, so that the tsquery parser keeps the "_" (never user text)
-        values["kind_lexeme"] = f"'_k_{kind.value}'"
     return values
 
 
+def _kind_is(table: sa.TableClause, kind: str) -> sa.ColumnElement:
+    """``kind = '<kind>'`` written out (one of SearchKind's values, never user text): the
+    planner picks a partial index only for a predicate it can see in the SQL."""
+    return table.c.kind == sa.literal_column(f"'{SearchKind(kind).value}'")
+
+
 def _newest(name: str, query, filters: list, limit: int, top: sa.ColumnElement) -> sa.Select:
-    """The newest *limit* ids whose column *name* matches *query* and *filters*, band by band."""
+    """The newest *limit* documents (id, kind) whose column *name* matches *query* and
+    *filters*, band by band.
+
+    The bands are rows (their tsquery of buckets, newest first) joined to one LATERAL
+    subquery, rather than one subquery each: the statement is planned for every search, and
+    planning a subquery per band per kind took as long as running them."""
     column = sa.literal_column(f"search_document.{name}")
-    parts = []
-    skipped = 0
-    for size in BANDS[name]:
-        parts.append(column.op("@@")(query.op("&&")(_buckets(top, skipped, size))))
-        skipped += size
+    first, count = BANDS[name]
+    n = func.generate_series(_number(0), _number(count - 1)).column_valued("n")
+    size = _number(first).op("<<", return_type=sa.Integer)(n)  # first * 2**n
+    bands = select(n, _buckets(top, size - _number(first), size).label("q")).subquery("bands")
+    skipped = first * (2**count - 1)
+    newest = (_DOCUMENT.c.id + _number(0)).desc()  # "+ 0": from the GIN index, not the pkey
+    in_band = (
+        select(_DOCUMENT.c.id, _DOCUMENT.c.kind)
+        .where(column.op("@@")(query.op("&&")(bands.c.q)), *filters)
+        .order_by(newest)
+        .limit(_number(limit))
+        .lateral("in_band")
+    )
     # the rest: an id filter on the rows the index found (no btree index wanted)
-    rest = (top + 1 - skipped) * ID_BUCKET
-    parts.append(sa.and_(column.op("@@")(query), (_DOCUMENT.c.id + 0) < rest))
-    bands = sa.union_all(
-        *(
-            select(_DOCUMENT.c.id)
-            .where(condition, *filters)
-            .order_by((_DOCUMENT.c.id + 0).desc())  # "+ 0": from the GIN index, not the pkey
-            .limit(limit)
-            for condition in parts
-        )
+    below = (top + _number(1 - skipped)) * _number(ID_BUCKET)
+    rest = (
+        select(_DOCUMENT.c.id, _DOCUMENT.c.kind)
+        .where(column.op("@@")(query), (_DOCUMENT.c.id + _number(0)) < below, *filters)
+        .order_by(newest)
+        .limit(_number(limit))
+    )
+    newest_first = sa.union_all(
+        select(in_band.c.id, in_band.c.kind).select_from(bands.join(in_band, sa.true())),
+        rest,
     ).subquery()
-    return select(bands.c.id).limit(limit)
+    return select(newest_first.c.id, newest_first.c.kind).limit(_number(limit))
 
 
-def _top() -> sa.ColumnElement:
-    """The newest bucket of ids, found in the query (the pkey's last entry) rather than by one
-    more round trip."""
+def _number(value: int) -> sa.ColumnElement:
+    """An integer written into the SQL rather than bound as a parameter."""
+    return sa.literal_column(str(int(value)), sa.Integer)
+
+
+def _top(kind: str) -> sa.ColumnElement:
+    """The bucket of *kind*'s newest id, found in the query (the last entry of the (kind, id)
+    index) rather than by one more round trip: each kind's bands start at its own newest
+    document."""
     newest = _DOCUMENT.alias("newest")
-    return select(func.max(newest.c.id) // ID_BUCKET).scalar_subquery()
+    bucket = func.max(newest.c.id) // _number(ID_BUCKET)
+    return select(bucket).where(_kind_is(newest, kind)).scalar_subquery()
 
 
-def _buckets(top: sa.ColumnElement, skipped: int, count: int) -> sa.ColumnElement:
+def _buckets(top: sa.ColumnElement, skipped, count) -> sa.ColumnElement:
     """A tsquery matching the *count* buckets of ids before the newest *skipped* ones."""
-    bucket = func.generate_series(top - (skipped + count - 1), top - skipped)
+    bucket = func.generate_series(top - (skipped + count - _number(1)), top - skipped)
     bucket = bucket.column_valued("b")
-    lexeme = sa.literal("'_b_") + sa.cast(bucket, sa.Text) + sa.literal("'")
-    return sa.cast(select(func.string_agg(lexeme, sa.literal(" | "))).scalar_subquery(), TSQUERY)
+    lexeme = _text("'_b_") + sa.cast(bucket, sa.Text) + _text("'")
+    return sa.cast(select(func.string_agg(lexeme, _text(" | "))).scalar_subquery(), TSQUERY)
+
+
+def _text(value: str) -> sa.ColumnElement:
+    """A string constant written into the SQL rather than bound as a parameter."""
+    return sa.literal_column("'" + value.replace("'", "''") + "'", sa.Text)

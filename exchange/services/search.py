@@ -35,11 +35,14 @@ from exchange.search.thai import MAX_QUERY_CHARS, normalise, query_phrases
 
 _DOCUMENT = SearchDocument.__table__
 MAX_PAGE = 50
-# A word found in thousands of documents is ranked among its newest MAX_CANDIDATES matches
-# plus the newest TITLE_CANDIDATES whose title matches: ranking every match (bm25, ts_rank)
-# grows with the matches (hundreds of ms at 30,000); this keeps a search under 50 ms.
+# A word found in thousands of documents is ranked, kind by kind, among that kind's newest
+# MAX_CANDIDATES matches plus its newest TITLE_CANDIDATES whose title matches: ranking every
+# match (bm25, ts_rank) grows with the matches (hundreds of ms at 30,000); this keeps a search
+# under 50 ms. The overview (a few hits of every kind) ranks each kind among fewer.
 MAX_CANDIDATES = 500
 TITLE_CANDIDATES = 100
+GROUP_CANDIDATES = 100
+GROUP_TITLE_CANDIDATES = 20
 SNIPPET_CHARS = 240
 
 
@@ -57,6 +60,7 @@ class Hit:
 class Group:
     kind: SearchKind
     total: int
+    capped: bool = False  # more matches of this kind than were ranked: the total is "at least"
     hits: list[Hit] = field(default_factory=list)
 
 
@@ -67,11 +71,15 @@ class Results:
     groups: list[Group]
     page: int = 1
     per_page: int = 0  # 0: the grouped overview, a few hits of each kind
-    capped: bool = False  # more matches than MAX_CANDIDATES: totals are "at least"
 
     @property
     def total(self) -> int:
         return sum(g.total for g in self.groups)
+
+    @property
+    def capped(self) -> bool:
+        """Some kind had more matches than were ranked: the total is "at least"."""
+        return any(g.capped for g in self.groups)
 
     @property
     def pages(self) -> int:
@@ -102,30 +110,31 @@ def search(
     shape = _Shape(
         len(phrases),
         all(len(p) == 1 for p in phrases),
-        kind is not None,
+        kind.value if kind else None,
         agency_id is not None,
         topic_id is not None,
     )
     values: dict[str, object] = {"agency_id": agency_id, "topic_id": topic_id}
     if kind is None:
         values["per_group"] = per_group
+        limits = (GROUP_CANDIDATES, GROUP_TITLE_CANDIDATES)
     else:
-        values.update(limit=per_page, offset=(page - 1) * per_page, kind=kind.value)
+        values.update(limit=per_page, offset=(page - 1) * per_page)
+        limits = (MAX_CANDIDATES, TITLE_CANDIDATES)
     dialect = db.engine.dialect.name
     if dialect == "postgresql":
-        values.update(postgresql.parameters(phrases, kind))
+        values.update(postgresql.parameters(phrases))
         # the planner prices the GIN bitmap above a scan that reads every tsvector
         db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
     else:
         values.update(_fts_parameters(phrases))
-    limits = (MAX_CANDIDATES, TITLE_CANDIDATES)
     rows = db.session.execute(_statement(dialect, shape, limits), values).all()
     if dialect == "postgresql":
         db.session.execute(sa.text("SET LOCAL enable_seqscan = on"))
-    results.capped = bool(rows) and rows[0].everything >= MAX_CANDIDATES
     groups: dict[SearchKind, Group] = {}
     for row in rows:
-        groups.setdefault(SearchKind(row.kind), Group(SearchKind(row.kind), row.total))
+        capped = row.candidates >= limits[0]
+        groups.setdefault(SearchKind(row.kind), Group(SearchKind(row.kind), row.total, capped))
     items = _load({k: [r.ref_id for r in rows if r.kind == k] for k in groups})
     for row in rows:
         item = items.get((row.kind, row.ref_id))
@@ -144,7 +153,7 @@ class _Shape:
 
     phrases: int
     one_unit_each: bool
-    kind: bool
+    kind: str | None  # None: the overview, every kind
     agency: bool
     topic: bool
 
@@ -152,17 +161,30 @@ class _Shape:
 @lru_cache(maxsize=256)
 def _statement(dialect: str, shape: _Shape, limits: tuple[int, int]) -> sa.Select:
     """The one query that finds, ranks and counts the matches of a search of this *shape*,
-    built once (SQLAlchemy then compiles it once, and psycopg prepares it on PostgreSQL):
-    building and compiling it was a third of a search's time."""
-    matches = _matches(dialect, shape, limits).subquery("matches")
+    built once, so that SQLAlchemy compiles it once: building and compiling it was a third of
+    a search's time. (PostgreSQL plans it for every search: psycopg forgets its prepared
+    statements at the rollback that ends each request.)"""
+    matched, candidates = _matches(dialect, shape, limits)
+    # how many candidates each kind had: as many as its limit means there were more matches
+    counted = (
+        select(candidates.c.kind, func.count().label("candidates"))
+        .group_by(candidates.c.kind)
+        .subquery("counted")
+    )
+    matched = matched.subquery("matched")
+    matches = (
+        select(matched.c.id, matched.c.kind, matched.c.score, counted.c.candidates)
+        .join(counted, counted.c.kind == matched.c.kind)
+        .subquery("matches")
+    )
     order = (matches.c.score.desc(), matches.c.id)
     if not shape.kind:
         ranked = select(
             matches.c.id,
             matches.c.score,
+            matches.c.candidates,
             func.row_number().over(partition_by=matches.c.kind, order_by=order).label("rn"),
             func.count().over(partition_by=matches.c.kind).label("total"),
-            func.count().over().label("everything"),
         ).subquery()
         where = ranked.c.rn <= sa.bindparam("per_group", type_=sa.Integer)
     else:
@@ -170,8 +192,8 @@ def _statement(dialect: str, shape: _Shape, limits: tuple[int, int]) -> sa.Selec
             select(
                 matches.c.id,
                 matches.c.score,
+                matches.c.candidates,
                 func.count().over().label("total"),
-                func.count().over().label("everything"),
             )
             .order_by(*order)
             .limit(sa.bindparam("limit", type_=sa.Integer))
@@ -187,7 +209,7 @@ def _statement(dialect: str, shape: _Shape, limits: tuple[int, int]) -> sa.Selec
             _DOCUMENT.c.search_text,
             ranked.c.score,
             ranked.c.total,
-            ranked.c.everything,
+            ranked.c.candidates,
         )
         .join(ranked, ranked.c.id == _DOCUMENT.c.id)
         .where(where)
@@ -195,44 +217,46 @@ def _statement(dialect: str, shape: _Shape, limits: tuple[int, int]) -> sa.Selec
     )
 
 
-def _matches(dialect: str, shape: _Shape, limits: tuple[int, int]) -> sa.Select:
+def _matches(dialect: str, shape: _Shape, limits: tuple[int, int]) -> tuple[sa.Select, sa.CTE]:
     """id, kind and score (higher is better) of the documents matching all phrases and the
-    filters, among at most *limits* candidates (MAX_CANDIDATES, TITLE_CANDIDATES)."""
+    filters, among at most *limits* candidates (newest matches, newest title matches) of each
+    kind asked for; and those candidates (id, kind)."""
     document = _DOCUMENT
     filters = _filters(shape)
+    kinds = (shape.kind,) if shape.kind else tuple(k.value for k in SearchKind)
     if dialect == "postgresql":
-        return postgresql.matches(
-            shape.phrases,
-            shape.one_unit_each,
-            shape.kind,
-            filters,
-            limits,
-        )
-    if shape.kind:  # "+": SQLite must not pick the (kind, ref_id) index over the match
-        filters.append(sa.literal_column("+search_document.kind") == sa.bindparam("kind"))
-    # SQLite: FTS5 walks its matches newest first (rowid DESC) and stops at the limit (the
-    # "+kind" filter keeps the planner off search_document's kind index, which would test
-    # MATCH row by row). bm25 weights: search_title, search_text, search_tags.
+        return postgresql.matches(shape.phrases, shape.one_unit_each, kinds, filters, limits)
+    # SQLite: FTS5 walks its matches newest first (rowid DESC). One kind's page stops at the
+    # limit (the "+" keeps the planner off search_document's kind index, which would test
+    # MATCH row by row); the overview walks them once, numbering each kind's (a walk per kind
+    # went through every match for a kind with few). bm25 weights: title, text, tags.
     fts = sa.table("search_fts", sa.column("rowid")).alias("f")
     match = sa.bindparam("fts_match", type_=sa.Text)
-    candidates = sa.union(
-        *(
-            select(sa.literal_column("id")).select_from(
-                select(fts.c.rowid.label("id"))
-                .select_from(fts.join(document, document.c.id == fts.c.rowid))
-                .where(sa.literal_column("f.search_fts").op("MATCH")(text), *filters)
-                .order_by(fts.c.rowid.desc())
-                .limit(limit)
-                .subquery()
-            )
-            for text, limit in zip(
-                (match, sa.bindparam("fts_title", type_=sa.Text)), limits, strict=True
-            )
+    texts = (match, sa.bindparam("fts_title", type_=sa.Text))
+    kind_column = sa.literal_column("+search_document.kind")
+
+    def newest(text, limit: int) -> sa.Select:
+        found = (
+            select(fts.c.rowid.label("id"), document.c.kind)
+            .select_from(fts.join(document, document.c.id == fts.c.rowid))
+            .where(sa.literal_column("f.search_fts").op("MATCH")(text), *filters)
         )
+        if shape.kind:
+            kind = sa.literal_column(f"'{SearchKind(shape.kind).value}'")
+            found = found.where(kind_column == kind).order_by(fts.c.rowid.desc()).limit(limit)
+            found = found.subquery()
+            return select(found.c.id, found.c.kind)
+        order = fts.c.rowid.desc()
+        position = func.row_number().over(partition_by=document.c.kind, order_by=order)
+        found = found.add_columns(position.label("position")).subquery()
+        return select(found.c.id, found.c.kind).where(found.c.position <= limit)
+
+    candidates = sa.union(
+        *(newest(text, limit) for text, limit in zip(texts, limits, strict=True))
     ).cte("candidates")
     ranked = sa.table("search_fts", sa.column("rowid"))
     score = -func.bm25(sa.literal_column("search_fts"), 10.0, 1.0, 0.2)
-    return (
+    query = (
         select(document.c.id, document.c.kind, score.label("score"))
         .select_from(ranked.join(document, document.c.id == ranked.c.rowid))
         .where(
@@ -241,6 +265,7 @@ def _matches(dialect: str, shape: _Shape, limits: tuple[int, int]) -> sa.Select:
             sa.literal_column("+search_fts.rowid").in_(select(candidates.c.id)),
         )
     )
+    return query, candidates
 
 
 def _fts_parameters(phrases: list[Phrase]) -> dict[str, str]:
