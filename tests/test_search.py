@@ -558,6 +558,60 @@ def test_postgresql_reads_only_the_newest_band_for_a_common_word(app, database_u
         db.session.rollback()
 
 
+def test_postgresql_reads_a_filtered_search_from_the_filter_side(app, database_url):
+    """With an agency (or topic) filter the candidates are the filter's documents that match,
+    newest first: no band of the GIN index is searched for a word found mostly elsewhere."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's plan")
+    from exchange.search import postgresql
+    from exchange.services import search as search_service
+
+    rows = [
+        {
+            "id": n,
+            "kind": SearchKind.TAKEAWAY,
+            "ref_id": n,
+            "title": "",
+            "body": "คำทั่วไป",
+            "search_title": "",
+            "search_text": "คำ ทั่ว ไป",
+            "search_tags": "",
+        }
+        for n in range(1001, 3001)  # after the agency's own document
+    ]
+    with app.app_context():
+        agency = Agency(slug="filtered", name_th="หน่วยงาน", name_en="Agency")
+        db.session.add(agency)
+        db.session.flush()
+        db.session.execute(sa.insert(SearchDocument), rows)
+        link = search_service.search_document_agency
+        links = [{"document_id": n, "agency_id": agency.id} for n in (1005, 1050, 1500)]
+        db.session.execute(sa.insert(link), links)
+        db.session.execute(sa.text("ANALYZE"))
+
+        def functions(query: sa.Select, values: dict) -> set[str]:
+            sql = query.params(values).compile(db.engine, compile_kwargs={"literal_binds": True})
+            (plan,) = db.session.execute(sa.text(f"EXPLAIN (FORMAT JSON) {sql}")).scalar()
+
+            def nodes(node: dict):
+                yield node
+                for child in node.get("Plans", []):
+                    yield from nodes(child)
+
+            return {n.get("Function Name") for n in nodes(plan["Plan"])} - {None}
+
+        values = postgresql.parameters([("ทั่ว",)])
+        filters = search_service._filters(search_service._Shape(1, True, None, True, False))
+        kinds = ("takeaway",)
+        banded, _ = postgresql.matches(1, True, kinds, [], (50, 10))
+        filtered, _ = postgresql.matches(1, True, kinds, filters, (50, 10))
+        assert "generate_series" in functions(banded, values)
+        assert "generate_series" not in functions(filtered, {**values, "agency_id": agency.id})
+        found = search("ทั่ว", agency_id=agency.id, kind=SearchKind.TAKEAWAY)
+        assert [(g.kind, g.total) for g in found.groups] == [(SearchKind.TAKEAWAY, 3)]
+        db.session.rollback()
+
+
 def test_a_takeaway_hit_lands_on_the_takeaway_in_its_session_page(app, client, add_takeaway):
     found = add_takeaway("ลดขั้นตอนด้วยระบบไร้กระดาษ", "Go paperless")
     with app.app_context():

@@ -80,7 +80,11 @@ def matches(
         found = func.plainto_tsquery(_SIMPLE, sa.bindparam("units", type_=sa.Text))
     candidates = sa.union(
         *(
-            _newest(column, found, [*filters, _kind_is(_DOCUMENT, kind)], n, _top(kind))
+            (
+                _newest(column, found, [*filters, _kind_is(_DOCUMENT, kind)], n, _top(kind))
+                if not filters
+                else _newest_filtered(column, found, [*filters, _kind_is(_DOCUMENT, kind)], n)
+            )
             for kind in kinds
             for column, n in zip(("tsv", "tsv_title"), limits, strict=True)
         )
@@ -143,8 +147,23 @@ def _newest(name: str, query, filters: list, limit: int, top: sa.ColumnElement) 
     return select(newest_first.c.id, newest_first.c.kind).limit(_number(limit))
 
 
+def _newest_filtered(name: str, query, filters: list, limit: int) -> sa.Select:
+    """With an agency or a topic filter: the newest *limit* of its documents that match, read
+    from the filter's side. An agency's or a topic's documents are a few hundred or thousand;
+    the bands searched the GIN index for the word band after band, finding matches mostly
+    outside the filter (100-300 ms for a common word and one agency)."""
+    column = sa.literal_column(f"search_document.{name}")
+    return (
+        select(_DOCUMENT.c.id, _DOCUMENT.c.kind)
+        .where(column.op("@@")(query), *filters)
+        .order_by(_DOCUMENT.c.id.desc())
+        .limit(_number(limit))
+    )
+
+
 def _number(value: int) -> sa.ColumnElement:
-    """An integer written into the SQL rather than bound as a parameter."""
+    """An integer written into the SQL rather than bound as a parameter (the statement's
+    parameters are then only what the reader asked for)."""
     return sa.literal_column(str(int(value)), sa.Integer)
 
 

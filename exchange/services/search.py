@@ -124,8 +124,7 @@ def search(
     dialect = db.engine.dialect.name
     if dialect == "postgresql":
         values.update(postgresql.parameters(phrases))
-        # the planner prices the GIN bitmap above a scan that reads every tsvector
-        db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        db.session.execute(_PLANNER)
     else:
         values.update(_fts_parameters(phrases))
     rows = db.session.execute(_statement(dialect, shape, limits), values).all()
@@ -145,6 +144,16 @@ def search(
             groups[SearchKind(row.kind)].hits.append(hit)
     results.groups = [groups[k] for k in SearchKind if k in groups]
     return results
+
+
+# For the search statement, in one round trip: the planner prices the GIN bitmap above a scan
+# that reads every tsvector; and a parallel plan (chosen for a filter's nested loop) cost more
+# to start its workers (10-30 ms) than the loop took. Both last to the transaction's end;
+# enable_seqscan is set on again after the statement.
+_PLANNER = sa.text(
+    "SELECT set_config('enable_seqscan', 'off', true),"
+    " set_config('max_parallel_workers_per_gather', '0', true)"
+)
 
 
 @dataclass(frozen=True)
