@@ -508,14 +508,9 @@ def test_a_phrase_late_in_a_long_note_is_found(app, make_session):
     assert ("note", note_id) not in _found(app, "ข้อมูลธรรมาภิบาล")  # the units, not the phrase
 
 
-def test_postgresql_reads_only_the_newest_band_for_a_common_word(app, database_url):
-    """A word in 2,999 documents: the candidates query reads the newest bucket's rows (1,000),
-    not 2,999 (the GIN index answers the id band), from the kind's own partial indexes."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL's plan; SQLite's FTS5 walks its matches newest first")
-    from exchange.search import postgresql
-
-    rows = [
+def _common_word_takeaways(ids) -> list[dict]:
+    """search_document rows of takeaways (no takeaway behind them) holding one common word."""
+    return [
         {
             "id": n,
             "kind": SearchKind.TAKEAWAY,
@@ -526,8 +521,25 @@ def test_postgresql_reads_only_the_newest_band_for_a_common_word(app, database_u
             "search_text": f"คำ ทั่ว ไป {n}",
             "search_tags": "",
         }
-        for n in range(1, 3000)
+        for n in ids
     ]
+
+
+def _plan_nodes(node: dict):
+    """Every node of an EXPLAIN (FORMAT JSON) plan."""
+    yield node
+    for child in node.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+def test_postgresql_reads_only_the_newest_band_for_a_common_word(app, database_url):
+    """A word in 2,999 documents: the candidates query reads the newest bucket's rows (1,000),
+    not 2,999 (the GIN index answers the id band), from the kind's own partial indexes."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's plan; SQLite's FTS5 walks its matches newest first")
+    from exchange.search import postgresql
+
+    rows = _common_word_takeaways(range(1, 3000))
     with app.app_context():
         db.session.execute(sa.insert(SearchDocument), rows)
         db.session.execute(sa.text("ANALYZE search_document"))
@@ -539,18 +551,14 @@ def test_postgresql_reads_only_the_newest_band_for_a_common_word(app, database_u
             db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
             (plan,) = db.session.execute(sa.text(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")).scalar()
 
-            def nodes(node: dict):
-                yield node
-                for child in node.get("Plans", []):
-                    yield from nodes(child)
-
+            nodes = list(_plan_nodes(plan["Plan"]))
             heap_rows = sum(
                 n["Actual Rows"] * n["Actual Loops"]
-                for n in nodes(plan["Plan"])
+                for n in nodes
                 if n["Node Type"] == "Bitmap Heap Scan"
             )
             assert heap_rows <= 1_000  # the newest bucket (ids 2,000-2,999), not 2,999
-            used = {n.get("Index Name") for n in nodes(plan["Plan"])}
+            used = {n.get("Index Name") for n in nodes}
             # the takeaways' own partial indexes (the other kinds have no document here)
             assert "ix_search_document_tsv_takeaway" in used
             assert "ix_search_document_tsv_title_takeaway" in used
@@ -566,19 +574,7 @@ def test_postgresql_reads_a_filtered_search_from_the_filter_side(app, database_u
     from exchange.search import postgresql
     from exchange.services import search as search_service
 
-    rows = [
-        {
-            "id": n,
-            "kind": SearchKind.TAKEAWAY,
-            "ref_id": n,
-            "title": "",
-            "body": "คำทั่วไป",
-            "search_title": "",
-            "search_text": "คำ ทั่ว ไป",
-            "search_tags": "",
-        }
-        for n in range(1001, 3001)  # after the agency's own document
-    ]
+    rows = _common_word_takeaways(range(1001, 3001))  # after the agency's own document
     with app.app_context():
         agency = Agency(slug="filtered", name_th="หน่วยงาน", name_en="Agency")
         db.session.add(agency)
@@ -592,13 +588,7 @@ def test_postgresql_reads_a_filtered_search_from_the_filter_side(app, database_u
         def functions(query: sa.Select, values: dict) -> set[str]:
             sql = query.params(values).compile(db.engine, compile_kwargs={"literal_binds": True})
             (plan,) = db.session.execute(sa.text(f"EXPLAIN (FORMAT JSON) {sql}")).scalar()
-
-            def nodes(node: dict):
-                yield node
-                for child in node.get("Plans", []):
-                    yield from nodes(child)
-
-            return {n.get("Function Name") for n in nodes(plan["Plan"])} - {None}
+            return {n.get("Function Name") for n in _plan_nodes(plan["Plan"])} - {None}
 
         values = postgresql.parameters([("ทั่ว",)])
         filters = search_service._filters(search_service._Shape(1, True, None, True, False))
