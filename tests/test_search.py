@@ -630,3 +630,17 @@ def test_one_statement_per_shape_of_query(app, add_takeaway):
     assert [h.ref_id for h in by_kind.groups[0].hits] == [second]
     info = search_service._statement.cache_info()
     assert (info.misses, info.hits) == (2, 1)  # "paperless" and "open" share one statement
+
+
+def test_postgresql_planner_settings_are_given_back_after_the_search(app, database_url):
+    """The search statement runs without sequential scans and parallel workers; the rest of
+    the request's transaction is planned with the server's own settings."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL settings")
+    names = ("enable_seqscan", "max_parallel_workers_per_gather")
+    with app.app_context():
+        before = [db.session.scalar(sa.text(f"SHOW {name}")) for name in names]
+        search("ธรรมาภิบาลข้อมูล")
+        after = [db.session.scalar(sa.text(f"SHOW {name}")) for name in names]
+        db.session.rollback()
+    assert after == before

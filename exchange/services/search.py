@@ -129,7 +129,7 @@ def search(
         values.update(_fts_parameters(phrases))
     rows = db.session.execute(_statement(dialect, shape, limits), values).all()
     if dialect == "postgresql":
-        db.session.execute(sa.text("SET LOCAL enable_seqscan = on"))
+        db.session.execute(_PLANNER_AFTER)
     groups: dict[SearchKind, Group] = {}
     for row in rows:
         capped = row.candidates >= limits[0]
@@ -146,13 +146,20 @@ def search(
     return results
 
 
-# For the search statement, in one round trip: the planner prices the GIN bitmap above a scan
-# that reads every tsvector; and a parallel plan (chosen for a filter's nested loop) cost more
-# to start its workers (10-30 ms) than the loop took. Both last to the transaction's end;
-# enable_seqscan is set on again after the statement.
+# For the search statement only, in one round trip each way: the planner prices the GIN
+# bitmap above a scan that reads every tsvector; and a parallel plan (chosen for a filter's
+# nested loop) cost more to start its workers (10-30 ms) than the loop took. Both are given
+# back to the server's settings after the statement (what the page reads next is planned as
+# any other query).
 _PLANNER = sa.text(
     "SELECT set_config('enable_seqscan', 'off', true),"
     " set_config('max_parallel_workers_per_gather', '0', true)"
+)
+_PLANNER_AFTER = sa.text(
+    "SELECT set_config('enable_seqscan', reset_val, true) FROM pg_settings"
+    " WHERE name = 'enable_seqscan'"
+    " UNION ALL SELECT set_config('max_parallel_workers_per_gather', reset_val, true)"
+    " FROM pg_settings WHERE name = 'max_parallel_workers_per_gather'"
 )
 
 
