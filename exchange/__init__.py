@@ -86,7 +86,7 @@ def _normalise_database_url(url: str) -> str:
 def _init_extensions(app: Flask) -> None:
     from exchange import models  # noqa: F401 -- every table on db.metadata, for Alembic
     from exchange.auth.loader import load_user
-    from exchange.db import configure_sqlite, db
+    from exchange.db import configure_sqlite, db, engines
     from exchange.extensions import babel, csrf, limiter, login_manager
     from exchange.i18n import select_locale, select_timezone
 
@@ -100,10 +100,15 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        elif db.engine.dialect.name == "postgresql":  # search's own connection
+            from exchange.search import postgresql
+
+            postgresql.install(app, app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         if app.config["SLOW_QUERY_MS"] is not None:
             from exchange import slow_queries
 
-            slow_queries.install(db.engine, float(app.config["SLOW_QUERY_MS"]))
+            for engine in engines():
+                slow_queries.install(engine, float(app.config["SLOW_QUERY_MS"]))
     if app.testing or os.environ.get("FLASK_RUN_FROM_CLI") == "true":
         _init_migrations(app)
     csrf.init_app(app)

@@ -10,8 +10,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
+
+# app.extensions key: the app's engines besides db.engine, by name (search's own, see
+# exchange.search.postgresql)
+ENGINES = "exchange.engines"
+
+
+def engines() -> list[sa.Engine]:
+    """Every engine of the current app: db.engine, then the others (`ENGINES`)."""
+    return [db.engine, *current_app.extensions.get(ENGINES, {}).values()]
 
 
 def utcnow() -> datetime:

@@ -20,7 +20,7 @@ os.environ.setdefault("PYTHAINLP_OFFLINE", "1")
 os.environ.setdefault("PYTHAINLP_READ_ONLY", "1")
 
 from exchange import create_app
-from exchange.db import db
+from exchange.db import db, engines
 from exchange.models import (
     Agency,
     Appearance,
@@ -92,7 +92,8 @@ def built_app(database_url: str, **overrides: object) -> Iterator[Flask]:
         with app.app_context():
             db.session.remove()
             _drop_everything()
-            db.engine.dispose()  # each test's app has its own pool; close it now, not at GC
+            for engine in engines():  # each test's app has its own pools; close them now, not at GC
+                engine.dispose()
 
 
 @pytest.fixture
@@ -187,12 +188,14 @@ def count_queries(app: Flask) -> Callable[[Callable[[], object]], int]:
             statements.append(statement)
 
         with app.app_context():
-            engine = db.engine
-        sa.event.listen(engine, "before_cursor_execute", _record)
+            every = engines()  # search has its own
+        for engine in every:
+            sa.event.listen(engine, "before_cursor_execute", _record)
         try:
             action()
         finally:
-            sa.event.remove(engine, "before_cursor_execute", _record)
+            for engine in every:
+                sa.event.remove(engine, "before_cursor_execute", _record)
         return len(statements)
 
     return _count

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from pythainlp.corpus import thai_words
 from sqlalchemy import select
 
-from exchange.db import db
+from exchange.db import db, engines
 from exchange.models import Agency, SearchKind, Topic
 from exchange.pagination import MAX_PAGE
 from exchange.search import thai
@@ -206,12 +206,14 @@ def test_user_text_only_reaches_sql_as_bound_quoted_phrases(
         sent.append((statement, parameters))
 
     with demo_app.app_context():
-        engine = db.engine
-        sa.event.listen(engine, "before_cursor_execute", record)
+        every = engines()  # search has its own on PostgreSQL
+        for engine in every:
+            sa.event.listen(engine, "before_cursor_execute", record)
         try:
             results = search(query, kind=kind, page=3)
         finally:
-            sa.event.remove(engine, "before_cursor_execute", record)
+            for engine in every:
+                sa.event.remove(engine, "before_cursor_execute", record)
             db.session.rollback()
     _assert_well_formed(results.phrases)
     for statement, parameters in sent:

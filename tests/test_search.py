@@ -584,6 +584,7 @@ def test_postgresql_reads_a_filtered_search_from_the_filter_side(app, database_u
         links = [{"document_id": n, "agency_id": agency.id} for n in (1005, 1050, 1500)]
         db.session.execute(sa.insert(link), links)
         db.session.execute(sa.text("ANALYZE"))
+        db.session.commit()  # search reads on its own connection
 
         def functions(query: sa.Select, values: dict) -> set[str]:
             sql = query.params(values).compile(db.engine, compile_kwargs={"literal_binds": True})
@@ -632,15 +633,33 @@ def test_one_statement_per_shape_of_query(app, add_takeaway):
     assert (info.misses, info.hits) == (2, 1)  # "paperless" and "open" share one statement
 
 
-def test_postgresql_planner_settings_are_given_back_after_the_search(app, database_url):
-    """The search statement runs without sequential scans and parallel workers; the rest of
-    the request's transaction is planned with the server's own settings."""
+def test_postgresql_search_keeps_its_plan_on_its_own_connection(app, database_url, add_takeaway):
+    """The search statement runs on search's own connection, in autocommit: prepared once
+    and its generic plan used by every later search (psycopg forgets prepared statements at
+    a ROLLBACK, which ends every request), without sequential scans or parallel workers;
+    the request's own connection keeps the server's settings."""
     if not database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL settings")
-    names = ("enable_seqscan", "max_parallel_workers_per_gather")
+    from exchange.search import postgresql
+
+    found = add_takeaway("ธรรมาภิบาลข้อมูลภาครัฐ", "Data governance")
+    names = ("enable_seqscan", "max_parallel_workers_per_gather", "plan_cache_mode")
     with app.app_context():
         before = [db.session.scalar(sa.text(f"SHOW {name}")) for name in names]
-        search("ธรรมาภิบาลข้อมูล")
+        for _ in range(3):  # three requests
+            assert [h.ref_id for g in search("ธรรมาภิบาล").groups for h in g.hits] == [found]
+            db.session.remove()
         after = [db.session.scalar(sa.text(f"SHOW {name}")) for name in names]
-        db.session.rollback()
+        db.session.remove()
+        with postgresql.connect() as connection:
+            own = [connection.execute(sa.text(f"SHOW {name}")).scalar() for name in names]
+            plans = connection.execute(
+                sa.text(
+                    "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+                    " WHERE statement LIKE :candidates"
+                ),
+                {"candidates": "%WITH candidates AS%"},
+            ).all()
     assert after == before
+    assert own == ["off", "0", "force_generic_plan"]
+    assert plans == [(3, 0)]

@@ -122,14 +122,14 @@ def search(
         values.update(limit=per_page, offset=(page - 1) * per_page)
         limits = (MAX_CANDIDATES, TITLE_CANDIDATES)
     dialect = db.engine.dialect.name
+    statement = _statement(dialect, shape, limits)
     if dialect == "postgresql":
         values.update(postgresql.parameters(phrases))
-        db.session.execute(_PLANNER)
+        with postgresql.connect() as connection:
+            rows = connection.execute(statement, values).all()
     else:
         values.update(_fts_parameters(phrases))
-    rows = db.session.execute(_statement(dialect, shape, limits), values).all()
-    if dialect == "postgresql":
-        db.session.execute(_PLANNER_AFTER)
+        rows = db.session.execute(statement, values).all()
     groups: dict[SearchKind, Group] = {}
     for row in rows:
         capped = row.candidates >= limits[0]
@@ -144,23 +144,6 @@ def search(
             groups[SearchKind(row.kind)].hits.append(hit)
     results.groups = [groups[k] for k in SearchKind if k in groups]
     return results
-
-
-# For the search statement only, in one round trip each way: the planner prices the GIN
-# bitmap above a scan that reads every tsvector; and a parallel plan (chosen for a filter's
-# nested loop) cost more to start its workers (10-30 ms) than the loop took. Both are given
-# back to the server's settings after the statement (what the page reads next is planned as
-# any other query).
-_PLANNER = sa.text(
-    "SELECT set_config('enable_seqscan', 'off', true),"
-    " set_config('max_parallel_workers_per_gather', '0', true)"
-)
-_PLANNER_AFTER = sa.text(
-    "SELECT set_config('enable_seqscan', reset_val, true) FROM pg_settings"
-    " WHERE name = 'enable_seqscan'"
-    " UNION ALL SELECT set_config('max_parallel_workers_per_gather', reset_val, true)"
-    " FROM pg_settings WHERE name = 'max_parallel_workers_per_gather'"
-)
 
 
 @dataclass(frozen=True)
@@ -178,8 +161,7 @@ class _Shape:
 def _statement(dialect: str, shape: _Shape, limits: tuple[int, int]) -> sa.Select:
     """The one query that finds, ranks and counts the matches of a search of this *shape*,
     built once, so that SQLAlchemy compiles it once: building and compiling it was a third of
-    a search's time. (PostgreSQL plans it for every search: psycopg forgets its prepared
-    statements at the rollback that ends each request.)"""
+    a search's time. (PostgreSQL keeps its plan: see `postgresql.install`.)"""
     matched, candidates = _matches(dialect, shape, limits)
     # how many candidates each kind had: as many as its limit means there were more matches
     counted = (
