@@ -603,6 +603,43 @@ def test_postgresql_reads_a_filtered_search_from_the_filter_side(app, database_u
         db.session.rollback()
 
 
+def test_a_takeaway_of_two_agencies_is_one_hit_naming_both(
+    app, client, make_session, count_queries
+):
+    """Hits are loaded in one query per kind, a takeaway with its agencies (joined: one row
+    per agency, one hit)."""
+    session_id = make_session()
+    with app.app_context():
+        agencies = [
+            Agency(slug="first", name_th="กรมหนึ่ง", name_en="First Department"),
+            Agency(slug="second", name_th="กรมสอง", name_en="Second Department"),
+        ]
+        statement = "แบ่งปันข้อมูลข้ามหน่วยงาน"
+        db.session.add(
+            Takeaway(
+                session_id=session_id,
+                kind=TakeawayKind.PRACTICE,
+                statement_th=statement,
+                statement_en="Share data across agencies",
+                agencies=agencies,
+            )
+        )
+        db.session.commit()
+        found = search("แบ่งปันข้อมูล", kind=SearchKind.TAKEAWAY)
+        assert [len(g.hits) for g in found.groups] == [1]
+        assert {a.slug for a in found.groups[0].hits[0].item.agencies} == {"first", "second"}
+        db.session.remove()
+        found = count_queries(lambda: search("แบ่งปันข้อมูล", kind=SearchKind.TAKEAWAY))
+        db.session.remove()
+        none = count_queries(lambda: search("ควอนตัม", kind=SearchKind.TAKEAWAY))
+        db.session.remove()
+        assert found == none + 1  # the takeaways with their sessions and agencies
+    html = client.get("/search", query_string={"q": "แบ่งปันข้อมูล"}).get_data(as_text=True)
+    assert html.count("search-hit--takeaway") == 1
+    assert 'href="/agencies/first"' in html
+    assert 'href="/agencies/second"' in html
+
+
 def test_a_takeaway_hit_lands_on_the_takeaway_in_its_session_page(app, client, add_takeaway):
     found = add_takeaway("ลดขั้นตอนด้วยระบบไร้กระดาษ", "Go paperless")
     with app.app_context():

@@ -15,7 +15,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 from markupsafe import Markup
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from exchange.db import db
 from exchange.models import (
@@ -301,7 +301,7 @@ _LOADERS = {
     SearchKind.NOTE: (Note, (joinedload(Note.learning_session),)),
     SearchKind.TAKEAWAY: (
         Takeaway,
-        (joinedload(Takeaway.learning_session), selectinload(Takeaway.agencies)),
+        (joinedload(Takeaway.learning_session), joinedload(Takeaway.agencies)),
     ),
     SearchKind.AGENCY: (Agency, ()),
     SearchKind.PERSON: (Person, ()),
@@ -309,13 +309,12 @@ _LOADERS = {
 
 
 def _load(ids: dict[SearchKind, list[int]]) -> dict[tuple[str, int], object]:
-    """What the hits show, one query per kind (two for takeaways and their agencies)."""
+    """What the hits show, one query per kind."""
     loaded: dict[tuple[str, int], object] = {}
     for kind, kind_ids in ids.items():
         model, options = _LOADERS[kind]
-        for item in db.session.scalars(
-            select(model).where(model.id.in_(kind_ids)).options(*options)
-        ):
+        found = db.session.scalars(select(model).where(model.id.in_(kind_ids)).options(*options))
+        for item in found.unique():  # (a takeaway is a row per agency)
             loaded[(kind.value, item.id)] = item
     return loaded
 
