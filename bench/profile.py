@@ -24,7 +24,7 @@ os.environ.setdefault("PYTHAINLP_READ_ONLY", "1")
 import sqlalchemy as sa  # noqa: E402
 
 from exchange import create_app  # noqa: E402
-from exchange.db import db  # noqa: E402
+from exchange.db import db, engines  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/exchange_bench_large"
 
@@ -55,12 +55,13 @@ def main() -> int:
         client.get(args.path, headers=headers)
     statements = [0]
     if args.sql:
-        with app.app_context():
-            engine = db.engine
 
-        @sa.event.listens_for(engine, "before_cursor_execute")
         def count(*_: object) -> None:
             statements[0] += 1
+
+        with app.app_context():
+            for engine in engines():  # search has its own on PostgreSQL
+                sa.event.listen(engine, "before_cursor_execute", count)
 
     if args.explain:
         explain(app, client, args.path, headers)
@@ -85,15 +86,18 @@ def explain(app, client, path: str, headers: dict[str, str]) -> None:
     """Each SELECT one request runs, slowest first, with PostgreSQL's plan and timing."""
     with app.app_context():
         engine = db.engine
+        every = engines()  # search's statement too (explained here with a plan made for it)
     seen: list[tuple[str, object]] = []
 
-    @sa.event.listens_for(engine, "before_cursor_execute")
     def keep(conn, cursor, statement, parameters, context, executemany) -> None:
         if statement.lstrip().upper().startswith(("SELECT", "WITH")):
             seen.append((statement, parameters))
 
+    for each in every:
+        sa.event.listen(each, "before_cursor_execute", keep)
     client.get(path, headers=headers)
-    sa.event.remove(engine, "before_cursor_execute", keep)
+    for each in every:
+        sa.event.remove(each, "before_cursor_execute", keep)
     plans = []
     with engine.connect() as connection:
         cursor = connection.connection.driver_connection.cursor()

@@ -41,6 +41,7 @@ from prepared import prepare  # noqa: E402
 from psycopg import sql  # noqa: E402
 from registrations import login_cookie  # noqa: E402
 from report import print_report  # noqa: E402
+from search import QUERIES  # noqa: E402
 from wrkrun import WrkResult, run_wrk  # noqa: E402
 
 from exchange import create_app  # noqa: E402
@@ -173,6 +174,13 @@ def build_rows(app, server: Server, folder: Path, args: argparse.Namespace) -> l
         "\n".join(cookie(u)["Cookie"].removeprefix("session=") for u in targets["users"])
     )
     search = f"/search?q={quote(SEARCH_QUERY)}"
+    # bench/search.py's queries, the overview and a page of takeaways: made for each request
+    searches = folder / "searches.txt"
+    searches.write_text(
+        "\n".join(
+            f"/search?q={quote(q)}{kind}" for _, q in QUERIES for kind in ("", "&type=takeaway")
+        )
+    )
     register = f"/sessions/{REGISTER_SLUG}/register"
     rows = [
         Row("home", "/", "/page/home", "page"),
@@ -191,6 +199,15 @@ def build_rows(app, server: Server, folder: Path, args: argparse.Namespace) -> l
         Row("topic page", f"/topics/{targets['topic']}", "/page/topic", "page"),
         Row(f"search {SEARCH_QUERY}", search, "/page/search", "page"),
         Row("search, one client", search, "/page/search", "search", connections=1),
+        Row(
+            "search made per query, one client",
+            search,
+            "/page/search",
+            "search",
+            script="queries.lua",
+            script_args=(str(searches),),
+            connections=1,
+        ),
         Row("API /api/v1/sessions", "/api/v1/sessions", "/page/api", "page"),
         Row("feed cold", "/calendar.ics", "/feed.ics", "", headers={"X-Bench-Touch": "1"}),
         Row(

@@ -1,19 +1,9 @@
 -- POST to one path, each request with the next user's signed session cookie.
 -- Arguments (after wrk's --): path, a file with one cookie value per line, wrk's thread count.
 -- Thread k of n takes users k, k+n, k+2n, ... so no two threads register the same user.
-local threads = {}
-
-function setup(thread)
-   thread:set("index", #threads)
-   table.insert(threads, thread)
-end
-
 function init(args)
    path = args[1]
-   cookies = {}
-   for line in io.lines(args[2]) do
-      table.insert(cookies, line)
-   end
+   cookies = lines(args[2])
    step = tonumber(args[3])
    position = index + 1
 end

@@ -1,5 +1,21 @@
--- Appended to every wrk script of bench/pages.py: print the run's figures as one JSON line
--- (latencies in microseconds), which the Python side parses instead of wrk's text output.
+-- Appended to every wrk script of bench/run.py: print the run's figures as one JSON line
+-- (latencies in microseconds), which the Python side parses instead of wrk's text output;
+-- and give each thread its number, `index` (0, 1, ...), and `lines(file)`, for the scripts.
+local threads = {}
+
+function setup(thread)
+   thread:set("index", #threads)
+   table.insert(threads, thread)
+end
+
+function lines(file)
+   local found = {}
+   for line in io.lines(file) do
+      table.insert(found, line)
+   end
+   return found
+end
+
 function done(summary, latency, requests)
    local e = summary.errors
    io.write(string.format(
