@@ -24,10 +24,9 @@ left); a query of one-unit phrases needs no check (the index's answer is exact).
 ``ts_rank`` is computed on ``tsv_head``: a long note ranks by its title and beginning, as a
 reader skims it (a takeaway's whole statement fits in the head: its rank is unchanged).
 
-The statement runs on search's own connection (`install`): in
-autocommit, so that no ROLLBACK ends its transactions and psycopg keeps the statement
-prepared from one request to the next, with a generic plan: planning it took 4-5 ms of a
-10 ms overview.
+The statement runs on search's own connection (`install`): in autocommit, so that no
+ROLLBACK ends its transactions and psycopg keeps the statement prepared from one request to
+the next, with a generic plan (planning it took 4-5 ms of a 10 ms overview).
 """
 
 from __future__ import annotations
