@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
+import sqlalchemy as sa
 from flask import abort, request
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select
 
 from exchange.db import db
+from exchange.page_cache import remembered
 
 MAX_PAGE = 1_000_000
 
@@ -23,10 +26,18 @@ def page_number() -> int:
     return int(raw)
 
 
-def paginate(query: Select[Any], per_page: int) -> Pagination:
-    """One page of *query*; a page past the last is a 404 (page 1 of nothing is an empty list)."""
+def paginate(query: Select[Any], per_page: int, remember: Hashable | None = None) -> Pagination:
+    """One page of *query*; a page past the last is a 404 (page 1 of nothing is an empty list).
+
+    With *remember* (a key naming the query and its filters, for a query that reads no clock)
+    its number of rows is kept while the data stands (`page_cache.remembered`): counting every
+    published takeaway took 34 ms of /takeaways for a logged-in reader on a large site."""
     page = page_number()
-    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+    counted = remember is None
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False, count=counted)
+    if not counted:
+        rows = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+        pagination.total = remembered(("count", remember), lambda: db.session.scalar(rows))
     if page > 1 and page > (pagination.pages or 1):
         abort(404)
     return pagination

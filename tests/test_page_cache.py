@@ -370,3 +370,43 @@ def test_the_agency_filter_is_made_once_per_language_and_version(
         db.session.commit()
     renamed = client.get(path, query_string={**args, "lang": "en"}).get_data(as_text=True)
     assert '<option value="a-b">Renamed</option>' in renamed
+
+
+def test_the_takeaways_count_and_years_are_made_once_per_version(
+    app, client, make_session, make_user
+):
+    """/takeaways and a topic's page count the published takeaways (and /takeaways the years
+    they span) once while the data stands, for a reader logged in too, whose page is made for
+    them: 34 and 37 ms of /takeaways on a large site. A new takeaway counts at once."""
+    from exchange.models import TakeawayKind
+
+    make_session(slug="s", shared=True)
+    login_as(client, make_user())
+    reads: list[str] = []
+
+    def keep(conn, cursor, statement, *rest) -> None:
+        counting = statement.startswith("SELECT count(*)") and "FROM takeaway" in statement
+        if counting or "min(learning_session.starts_at)" in statement:
+            reads.append(statement)
+
+    def shown(path: str, **args: str) -> str:
+        html = client.get(path, query_string={**args, "lang": "en"}).get_data(as_text=True)
+        return re.search(r"(\d+) takeaways?", html)[1]
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", keep)
+    try:
+        assert shown("/takeaways") == str(len(TakeawayKind))
+        assert len(reads) == 2  # the count and the years
+        assert shown("/takeaways") == str(len(TakeawayKind))
+        assert shown("/takeaways", kind="initiative") == "1"
+        assert len(reads) == 3  # the kind's own count; the years kept
+        assert shown("/topics/topic-shared") == str(len(TakeawayKind))
+        assert shown("/topics/topic-shared") == str(len(TakeawayKind))
+        assert len(reads) == 4
+        make_session(slug="t", shared=True)  # a commit: the data version moves on
+        assert shown("/takeaways") == str(2 * len(TakeawayKind))
+        assert shown("/topics/topic-shared") == str(2 * len(TakeawayKind))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", keep)

@@ -11,7 +11,7 @@ from exchange.db import db, utcnow
 from exchange.i18n import current_language
 from exchange.knowledge.atom import build_feed
 from exchange.models import Agency, Person, TakeawayKind, Topic
-from exchange.page_cache import cached_page
+from exchange.page_cache import cached_page, remembered
 from exchange.pagination import paginate
 from exchange.services import knowledge, sessions
 
@@ -29,7 +29,7 @@ def takeaways() -> tuple[str, int]:
     agency = db.session.scalar(select(Agency).filter_by(slug=agency_slug)) if agency_slug else None
     topic = db.session.scalar(select(Topic).filter_by(slug=topic_slug)) if topic_slug else None
     kind = next((k for k in TakeawayKind if k.value == kind_arg), None)
-    years = knowledge.takeaway_years()
+    years = remembered(("takeaway-years",), knowledge.takeaway_years)
     year = next((y for y in years if str(y) == year_arg), None)
     unknown = bool(
         (agency_slug and agency is None)
@@ -40,7 +40,8 @@ def takeaways() -> tuple[str, int]:
     pagination = None
     if not unknown:
         query = knowledge.published_takeaways(agency=agency, topic=topic, kind=kind, year=year)
-        pagination = paginate(query, current_app.config["TAKEAWAYS_PER_PAGE"])
+        filters = ("takeaways", agency and agency.id, topic and topic.id, kind, year)
+        pagination = paginate(query, current_app.config["TAKEAWAYS_PER_PAGE"], remember=filters)
     page = render_template(
         "knowledge/takeaways.html",
         pagination=pagination,
@@ -72,7 +73,9 @@ def topic(slug: str) -> str:
     now = utcnow()
     spoke = knowledge.topic_agencies(found, limit=knowledge.TOPIC_AGENCIES + 1)
     pagination = paginate(
-        knowledge.published_takeaways(topic=found), current_app.config["TAKEAWAYS_PER_PAGE"]
+        knowledge.published_takeaways(topic=found),
+        current_app.config["TAKEAWAYS_PER_PAGE"],
+        remember=("takeaways", None, found.id, None, None),
     )
     return render_template(
         "knowledge/topic.html",
