@@ -24,7 +24,7 @@ os.environ.setdefault("PYTHAINLP_READ_ONLY", "1")
 import sqlalchemy as sa  # noqa: E402
 
 from exchange import create_app  # noqa: E402
-from exchange.db import db, engines  # noqa: E402
+from exchange.db import db, engines, listening  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/exchange_bench_large"
 
@@ -59,8 +59,8 @@ def main() -> int:
         def count(*_: object) -> None:
             statements[0] += 1
 
-        with app.app_context():
-            for engine in engines():  # search has its own on PostgreSQL
+        with app.app_context():  # for the whole run; search has its own engine on PostgreSQL
+            for engine in engines():
                 sa.event.listen(engine, "before_cursor_execute", count)
 
     if args.explain:
@@ -93,11 +93,8 @@ def explain(app, client, path: str, headers: dict[str, str]) -> None:
         if statement.lstrip().upper().startswith(("SELECT", "WITH")):
             seen.append((statement, parameters))
 
-    for each in every:
-        sa.event.listen(each, "before_cursor_execute", keep)
-    client.get(path, headers=headers)
-    for each in every:
-        sa.event.remove(each, "before_cursor_execute", keep)
+    with listening(every, "before_cursor_execute", keep):
+        client.get(path, headers=headers)
     plans = []
     with engine.connect() as connection:
         cursor = connection.connection.driver_connection.cursor()

@@ -103,7 +103,7 @@ def _init_extensions(app: Flask) -> None:
         elif db.engine.dialect.name == "postgresql":  # search's own connection
             from exchange.search import postgresql
 
-            postgresql.install(app, app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+            postgresql.install(app)
         if app.config["SLOW_QUERY_MS"] is not None:
             from exchange import slow_queries
 

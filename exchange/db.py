@@ -6,6 +6,8 @@ A leaf module: it imports nothing from ``exchange``, so every other module can i
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +24,19 @@ ENGINES = "exchange.engines"
 def engines() -> list[sa.Engine]:
     """Every engine of the current app: db.engine, then the others (`ENGINES`)."""
     return [db.engine, *current_app.extensions.get(ENGINES, {}).values()]
+
+
+@contextmanager
+def listening(every: list[sa.Engine], identifier: str, fn: Callable[..., Any]) -> Iterator[None]:
+    """*fn* listening to the event *identifier* of each of *every* (`engines()`) while the block
+    runs: for counting or recording what a request sends, search's statement included."""
+    for engine in every:
+        sa.event.listen(engine, identifier, fn)
+    try:
+        yield
+    finally:
+        for engine in every:
+            sa.event.remove(engine, identifier, fn)
 
 
 def utcnow() -> datetime:

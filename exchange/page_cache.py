@@ -43,7 +43,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g, make_response, request, session
+from flask import Flask, current_app, g, has_request_context, make_response, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
@@ -111,12 +111,24 @@ def current_version() -> int | None:
         return connection.exec_driver_sql(_VERSION_SQL).scalar()
 
 
+def _request_version() -> int | None:
+    """`current_version()`, read once per GET or HEAD request (which commits nothing): a kept
+    page, and every value `remembered` for a page made for its reader, are then checked
+    against one read. Read again on each call otherwise (a POST may commit in between)."""
+    version = g.get("data_version")
+    if version is None:
+        version = current_version()
+        if has_request_context() and request.method in ("GET", "HEAD"):
+            g.data_version = version
+    return version
+
+
 def remembered(key: Hashable, compute: Callable[[], V]) -> V:
     """*compute()*'s value, kept under *key* while the data version stands (at most
     PAGE_CACHE_SECONDS): for what every visitor's request computes alike, such as a calendar
     feed's version (the aggregate that answers If-None-Match)."""
     max_age = float(current_app.config["PAGE_CACHE_SECONDS"])
-    version = (g.get("data_version") or current_version()) if max_age > 0 else None
+    version = _request_version() if max_age > 0 else None
     if version is None:
         return compute()
     values = store().values
@@ -287,7 +299,7 @@ def cached_page(view: F) -> F:
         max_age = float(current_app.config["PAGE_CACHE_SECONDS"])
         if max_age <= 0 or not _anonymous_read():
             return view(*args, **kwargs)
-        version = current_version()
+        version = _request_version()
         if version is None:
             return view(*args, **kwargs)
         # the host too: answers hold absolute links (the API's), built from the request's host
@@ -301,7 +313,6 @@ def cached_page(view: F) -> F:
         if (page := pages.get(key, version, max_age)) is not None:
             return page.response()
         before = session.copy()  # a plain dict's copy: not counted as reading the session
-        g.data_version = version  # remembered() in the view: no second read (a GET commits nothing)
         response = make_response(view(*args, **kwargs))
         if (page := _keepable(response, version, before)) is not None:
             pages.put(key, page)

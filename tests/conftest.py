@@ -20,7 +20,7 @@ os.environ.setdefault("PYTHAINLP_OFFLINE", "1")
 os.environ.setdefault("PYTHAINLP_READ_ONLY", "1")
 
 from exchange import create_app
-from exchange.db import db, engines
+from exchange.db import db, engines, listening
 from exchange.models import (
     Agency,
     Appearance,
@@ -189,13 +189,8 @@ def count_queries(app: Flask) -> Callable[[Callable[[], object]], int]:
 
         with app.app_context():
             every = engines()  # search has its own
-        for engine in every:
-            sa.event.listen(engine, "before_cursor_execute", _record)
-        try:
+        with listening(every, "before_cursor_execute", _record):
             action()
-        finally:
-            for engine in every:
-                sa.event.remove(engine, "before_cursor_execute", _record)
         return len(statements)
 
     return _count

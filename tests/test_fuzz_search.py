@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from urllib.parse import quote_from_bytes
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, example, given, settings
@@ -25,7 +24,7 @@ from hypothesis import strategies as st
 from pythainlp.corpus import thai_words
 from sqlalchemy import select
 
-from exchange.db import db, engines
+from exchange.db import db, engines, listening
 from exchange.models import Agency, SearchKind, Topic
 from exchange.pagination import MAX_PAGE
 from exchange.search import thai
@@ -206,14 +205,11 @@ def test_user_text_only_reaches_sql_as_bound_quoted_phrases(
         sent.append((statement, parameters))
 
     with demo_app.app_context():
-        every = engines()  # search has its own on PostgreSQL
-        for engine in every:
-            sa.event.listen(engine, "before_cursor_execute", record)
+        engine = db.engine
         try:
-            results = search(query, kind=kind, page=3)
+            with listening(engines(), "before_cursor_execute", record):  # search's own too
+                results = search(query, kind=kind, page=3)
         finally:
-            for engine in every:
-                sa.event.remove(engine, "before_cursor_execute", record)
             db.session.rollback()
     _assert_well_formed(results.phrases)
     for statement, parameters in sent:

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from exchange import page_cache
-from exchange.db import db, utcnow
+from exchange.db import db, engines, listening, utcnow
 from exchange.models import (
     Agency,
     DataVersion,
@@ -410,3 +410,23 @@ def test_the_takeaways_count_and_years_are_made_once_per_version(
         assert shown("/topics/topic-shared") == str(2 * len(TakeawayKind))
     finally:
         sa.event.remove(engine, "before_cursor_execute", keep)
+
+
+def test_a_page_made_for_its_reader_reads_the_data_version_once(
+    app, client, make_session, make_user
+):
+    """/takeaways keeps three values per data version (the years, the count, the agency
+    filter): for a logged-in reader they are checked against one read of the version."""
+    make_session(slug="s")
+    login_as(client, make_user())
+    reads: list[str] = []
+
+    def keep(conn, cursor, statement, *rest) -> None:
+        if statement == "SELECT value FROM data_version WHERE id = 1":
+            reads.append(statement)
+
+    with app.app_context():
+        every = engines()
+    with listening(every, "before_cursor_execute", keep):
+        assert client.get("/takeaways").status_code == 200
+    assert len(reads) == 1

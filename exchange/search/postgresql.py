@@ -59,14 +59,15 @@ SETTINGS = {
 }
 
 
-def install(app: Flask, options: dict) -> None:
-    """Give *app* search's own engine: the app's database and engine *options*, in
+def install(app: Flask) -> None:
+    """Give *app* search's own engine: the app's database and engine options, in
     autocommit, every statement prepared at its first run, with `SETTINGS`.
 
     psycopg forgets its prepared statements at every ROLLBACK, and every request's session
     ends with one: on the request's connection the statement was planned at every search. A
     connection that is never in a transaction keeps them. One connection per worker process
     is kept (more are opened only while several threads search at once)."""
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
     connect_args = dict(options.get("connect_args", {}))
     settings = " ".join(f"-c {name}={value}" for name, value in SETTINGS.items())
     connect_args["options"] = f"{connect_args.get('options', '')} {settings}".strip()
